@@ -1,0 +1,45 @@
+# reindus: `make help` lists the targets. The two set-up commands on a fresh machine are
+# `make reports` (the main job) and `make test`; both create the environment if it is missing.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+MIRROR ?= ../shared/data
+STAMP := $(VENV)/.reindus-installed
+
+.PHONY: help env data reports test lint lab bench clean-reports
+
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "}; /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (reindus)" > /dev/null
+	@touch $@
+
+env: $(STAMP) ## Create the virtual environment (.venv) with every dependency
+	@echo "environment ready: $(VENV)"
+
+data: $(STAMP) ## Refetch the sources from the mirror (MIRROR=../shared/data) and rebuild data/processed
+	REINDUS_MIRROR=$(abspath $(MIRROR)) $(BIN)/reindus fetch
+	$(BIN)/reindus build
+
+reports: $(STAMP) ## Main job: execute every notebook on the embedded data and write reports/
+	$(BIN)/reindus run all
+	$(BIN)/reindus report
+
+test: $(STAMP) ## Run the whole test suite, nbval on the notebooks included
+	REINDUS_MIRROR=$(abspath $(MIRROR)) $(BIN)/pytest tests notebooks --nbval --nbval-current-env \
+	  --nbval-sanitize-with notebooks/nbval-sanitize.cfg -p no:randomly -q
+
+lint: $(STAMP) ## ruff on the library, the tests and the notebooks
+	$(BIN)/ruff check src tests bench notebooks
+
+lab: $(STAMP) ## Open JupyterLab on the notebooks
+	$(BIN)/jupyter lab notebooks
+
+bench: $(STAMP) ## Benchmarks (not tests): loader times, notebook times, full rebuild
+	REINDUS_MIRROR=$(abspath $(MIRROR)) $(BIN)/python bench/bench_loaders.py

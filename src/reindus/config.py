@@ -1,0 +1,57 @@
+"""Every path the project uses, in one place.
+
+Paths can be redirected with environment variables, which is how tests and
+``reindus run`` keep their outputs apart from the committed ones:
+
+``REINDUS_MIRROR``
+    Directory holding a mirror of the official files (``../shared/data`` in
+    the Makefile). Without it, ``reindus fetch`` downloads from the official
+    URLs, which needs the internet.
+``REINDUS_RAW``
+    Where fetched raw files go (default ``data/raw``, git-ignored).
+``REINDUS_PROCESSED``
+    Where processed tables are read from and built into (default
+    ``data/processed``, committed).
+``REINDUS_REPORTS``
+    Where figures, results and HTML go (default ``reports``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: Root of the project checkout (the folder holding ``pyproject.toml``).
+ROOT: Path = Path(__file__).resolve().parents[2]
+DATA_DIR: Path = ROOT / "data"
+REFERENCE_DIR: Path = DATA_DIR / "reference"
+SOURCES_FILE: Path = DATA_DIR / "sources.toml"
+NOTEBOOKS_DIR: Path = ROOT / "notebooks"
+#: Default location of the read-only source mirror, beside the checkout.
+DEFAULT_MIRROR: Path = ROOT.parent / "shared" / "data"
+
+
+def _env_path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).expanduser().resolve() if value else default
+
+
+def raw_dir() -> Path:
+    """Directory of fetched raw files (git-ignored)."""
+    return _env_path("REINDUS_RAW", DATA_DIR / "raw")
+
+
+def processed_dir() -> Path:
+    """Directory of the processed Parquet tables (the embedded default data)."""
+    return _env_path("REINDUS_PROCESSED", DATA_DIR / "processed")
+
+
+def reports_dir() -> Path:
+    """Directory of figures, results JSON and HTML reports."""
+    return _env_path("REINDUS_REPORTS", ROOT / "reports")
+
+
+def mirror_dir() -> Path | None:
+    """The mirror directory from ``REINDUS_MIRROR``, or ``None`` when unset."""
+    value = os.environ.get("REINDUS_MIRROR")
+    return Path(value).expanduser().resolve() if value else None

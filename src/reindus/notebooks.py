@@ -1,0 +1,103 @@
+"""Execute the numbered notebooks (papermill) and export them to HTML (nbconvert).
+
+Executed notebooks are committed, so execution must be reproducible: timing
+metadata that papermill and nbclient add is removed after each run, leaving
+only what the code printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from reindus import config
+from reindus.io import write_text
+
+
+def notebook_paths() -> list[Path]:
+    """The numbered notebooks, in order (``notebooks/NN-*.ipynb``)."""
+    return sorted(p for p in config.NOTEBOOKS_DIR.glob("[0-9][0-9]-*.ipynb"))
+
+
+def resolve(name: str) -> list[Path]:
+    """``"all"``, ``"01"``, ``"01-regions-compared"`` or a path -> notebook paths."""
+    if name == "all":
+        return notebook_paths()
+    path = Path(name)
+    if path.suffix == ".ipynb" and path.exists():
+        return [path.resolve()]
+    hits = [p for p in notebook_paths() if p.stem == name or p.stem.startswith(f"{name}-")]
+    if not hits:
+        known = ", ".join(p.stem for p in notebook_paths())
+        raise ValueError(f"no notebook matches {name!r}; known: {known}")
+    return hits
+
+
+def _strip_volatile(path: Path) -> None:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    pm = nb.get("metadata", {}).get("papermill", {})
+    for key in ("start_time", "end_time", "duration", "input_path", "output_path", "exception"):
+        pm.pop(key, None)
+    for cell in nb.get("cells", []):
+        meta = cell.get("metadata", {})
+        meta.pop("execution", None)
+        meta.get("papermill", {}).clear()
+        meta.pop("papermill", None)
+    write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", path)
+
+
+def run_slug(stem: str, parameters: dict[str, Any]) -> str:
+    """Folder name of a parameterised run, e.g. ``01-regions-compared__region-44``."""
+    parts = [f"{k}-{v}" for k, v in sorted(parameters.items())]
+    return re.sub(r"[^A-Za-z0-9_.=-]+", "_", "__".join([stem, *parts]))
+
+
+def execute(path: Path, parameters: dict[str, Any] | None = None,
+            output: Path | None = None, reports_dir: Path | None = None,
+            timeout: int = 600) -> Path:
+    """Execute one notebook with papermill; return the executed notebook's path.
+
+    Without parameters the notebook is executed in place and writes to the
+    default ``reports/``. With parameters (a what-if run), the executed copy and
+    its figures and results go to ``reports/runs/<slug>/`` so the committed,
+    default outputs stay as they are.
+    """
+    import papermill as pm
+
+    parameters = dict(parameters or {})
+    if parameters and output is None:
+        run_dir = config.reports_dir() / "runs" / run_slug(path.stem, parameters)
+        output = run_dir / path.name
+        reports_dir = reports_dir or run_dir
+    output = output or path
+    output.parent.mkdir(parents=True, exist_ok=True)
+    env_before = os.environ.get("REINDUS_REPORTS")
+    if reports_dir is not None:
+        os.environ["REINDUS_REPORTS"] = str(reports_dir)
+    try:
+        pm.execute_notebook(str(path), str(output), parameters=parameters, cwd=str(path.parent),
+                            kernel_name="python3", progress_bar=False, request_save_on_cell_execute=False,
+                            execution_timeout=timeout)
+    finally:
+        if reports_dir is not None:
+            if env_before is None:
+                os.environ.pop("REINDUS_REPORTS", None)
+            else:
+                os.environ["REINDUS_REPORTS"] = env_before
+    _strip_volatile(output)
+    return output
+
+
+def to_html(path: Path, out_dir: Path | None = None) -> Path:
+    """Export an executed notebook to standalone HTML (code shown, outputs embedded)."""
+    from nbconvert import HTMLExporter
+
+    out_dir = out_dir or config.reports_dir() / "notebooks"
+    body, _ = HTMLExporter().from_filename(str(path))
+    target = out_dir / f"{path.stem}.html"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_text(body, target)
+    return target
