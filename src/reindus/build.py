@@ -86,6 +86,11 @@ def build(
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     manifest["sources"] = {s.id: s.sha256 for s in registry.values()}
+    # Parquet bytes embed the writer's versions: a rebuild is byte-identical only with these.
+    import pandas
+    import pyarrow
+
+    manifest["written_with"] = {"pandas": pandas.__version__, "pyarrow": pyarrow.__version__}
     write_json(manifest, manifest_path)
     return {n: manifest["tables"][n] for n in built}
 

@@ -15,7 +15,6 @@ Exit codes: 0 success, 1 a check failed, 2 bad input data or usage.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import difflib
 import hashlib
 import io
 import json
 import os
 import tempfile
+import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,12 @@ import pyarrow.parquet as pq
 from reindus.errors import DataError
 
 _BOM = "\ufeff"
+
+
+def _normalise(name: str) -> str:
+    """Lower case, no accents, spaces and dashes as underscores: for 'renamed?' hints."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return plain.lower().strip().replace(" ", "_").replace("-", "_")
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -157,11 +165,12 @@ def read_delimited(
     header = [c.replace(_BOM, "") for c in header]
     missing = [c for c in required if c not in header]
     if missing:
+        unexpected = [h for h in header if h not in required]
+        norm = {_normalise(h): h for h in unexpected}
         hints = []
         for m in missing:
-            close = [h for h in header if h.lower().replace(" ", "_") == m.lower().replace(" ", "_")
-                     or m.lower()[:8] in h.lower()]
-            hints.append(f"{m!r}" + (f" (found {close[0]!r}: renamed?)" if close else ""))
+            close = difflib.get_close_matches(_normalise(m), list(norm), n=1, cutoff=0.6)
+            hints.append(f"{m!r}" + (f" (found {norm[close[0]]!r}: renamed?)" if close else ""))
         raise DataError(path, f"missing column(s) {', '.join(hints)}; the header is {header}",
                         "restore the official column names, or run `reindus fetch` to get the "
                         "official file")

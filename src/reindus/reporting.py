@@ -95,8 +95,7 @@ def save_figure(fig: Any, name: str, data: pd.DataFrame, *, dpi: int = 110) -> P
         raise TypeError("save_figure needs the plotted data as a DataFrame")
     out = figures_dir()
     png, csv = out / f"{name}.png", out / f"{name}.csv"
-    csv_text = data.to_csv(index=not isinstance(data.index, pd.RangeIndex), lineterminator="\n",
-                           float_format="%.6g")
+    csv_text = data.to_csv(index=not isinstance(data.index, pd.RangeIndex), lineterminator="\n")
     with atomic_write(csv, "w") as fh:
         fh.write(csv_text)
     with atomic_write(png) as fh:

@@ -1,0 +1,108 @@
+"""Source registry, fetching from the mirror, and byte-identical rebuilds."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from reindus import config
+from reindus.io import sha256_file
+from reindus.loaders import TABLE_SOURCES, TABLES
+from reindus.sources import load_registry, provenance_table
+
+
+def test_registry_entries_complete() -> None:
+    reg = load_registry()
+    assert len(reg) >= 20
+    for src in reg.values():
+        assert len(src.sha256) == 64 and int(src.sha256, 16) >= 0
+        assert src.licence and src.official_page and src.producer and src.coverage
+        assert src.obtained_from, f"{src.id}: say how the snapshot was obtained"
+        assert src.url == "" or src.url.startswith("https://")
+
+
+def test_third_party_snapshots_are_flagged() -> None:
+    prov = provenance_table().set_index("id")
+    for sid in ("urssaf_region_na28i", "urssaf_ze_a38", "urssaf_total_par_echelon",
+                "insee_epci_indicateurs", "contours_epci"):
+        assert prov.loc[sid, "third_party"], sid
+    # the dashboard-payload snapshots say so
+    assert "dashboard" in prov.loc["urssaf_region_na28i", "transformation"]
+
+
+def test_every_table_has_registered_sources() -> None:
+    reg = load_registry()
+    assert set(TABLE_SOURCES) == set(TABLES)
+    for name, ids in TABLE_SOURCES.items():
+        assert ids and all(i in reg for i in ids), name
+
+
+def test_manifest_matches_committed_tables() -> None:
+    manifest = json.loads((config.processed_dir() / "MANIFEST.json").read_text())
+    for name, entry in manifest["tables"].items():
+        path = config.processed_dir() / f"{name}.parquet"
+        assert sha256_file(path) == entry["sha256"], f"{name} differs from MANIFEST.json"
+
+
+def test_no_mirror_file_is_committed() -> None:
+    """The mirror's files must never be copied into the project (reference tables excepted)."""
+    reg = load_registry()
+    hashes = {s.sha256 for s in reg.values() if not s.file.startswith("reference/")}
+    for path in config.ROOT.rglob("*"):
+        if path.is_file() and ".venv" not in path.parts and ".git" not in path.parts \
+                and "raw" not in path.relative_to(config.ROOT).parts[:2]:
+            if path.stat().st_size in {s.bytes for s in reg.values()}:
+                assert sha256_file(path) not in hashes, f"{path} is a copy of a mirror file"
+
+
+@pytest.mark.mirror
+def test_registry_matches_mirror_sources_csv(mirror: Path) -> None:
+    rows = {r["path"]: r for r in csv.DictReader(open(mirror / "sources.csv", encoding="utf-8"))}
+    for src in load_registry().values():
+        assert src.file in rows, f"{src.file} is not in the mirror's sources.csv"
+        assert rows[src.file]["sha256"] == src.sha256
+        assert int(rows[src.file]["bytes"]) == src.bytes
+
+
+@pytest.mark.mirror
+def test_reference_tables_transcribe_the_mirror(mirror: Path) -> None:
+    for name in ("accords.csv", "industrial-events.csv"):
+        ours = pd.read_csv(config.REFERENCE_DIR / name, dtype=str)
+        theirs = pd.read_csv(mirror / "reference" / name, dtype=str)
+        pd.testing.assert_frame_equal(ours[theirs.columns], theirs)
+
+
+@pytest.mark.mirror
+def test_rebuild_from_mirror_is_identical(raw_dir: Path, tmp_path: Path) -> None:
+    """Fetch + build from the mirror gives the committed tables, byte for byte.
+
+    Parquet files embed the writer's library versions; if the versions here
+    differ from those recorded in the manifest, the tables must still be equal
+    in content.
+    """
+    import pyarrow
+
+    from reindus.build import build
+
+    committed = json.loads((config.processed_dir() / "MANIFEST.json").read_text())
+    names = [n for n in committed["tables"] if n in TABLES]
+    out = tmp_path / "processed"
+    built = build(names, raw_dir=raw_dir, out_dir=out)
+    same_versions = committed.get("written_with") == {"pandas": pd.__version__,
+                                                      "pyarrow": pyarrow.__version__}
+    for name in names:
+        if same_versions:
+            assert built[name]["sha256"] == committed["tables"][name]["sha256"], name
+        else:
+            a = pd.read_parquet(out / f"{name}.parquet")
+            b = pd.read_parquet(config.processed_dir() / f"{name}.parquet")
+            pd.testing.assert_frame_equal(a.drop(columns="geometry", errors="ignore"),
+                                          b.drop(columns="geometry", errors="ignore"))
+    # and a second build is byte-identical to the first
+    again = build(names[:3], raw_dir=raw_dir, out_dir=tmp_path / "again")
+    for name in names[:3]:
+        assert again[name]["sha256"] == built[name]["sha256"]
