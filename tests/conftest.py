@@ -19,7 +19,6 @@ from reindus import config
 
 _REPORTS = tempfile.mkdtemp(prefix="reindus-test-reports-")
 os.environ["REINDUS_REPORTS"] = _REPORTS  # inherited by the nbval kernels too
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 
 def mirror_path() -> Path | None:
