@@ -32,7 +32,7 @@ reports: $(STAMP) ## Main job: execute every notebook on the embedded data and w
 	$(BIN)/reindus report
 
 test: $(STAMP) ## Run the whole test suite, nbval on the notebooks included
-	REINDUS_MIRROR=$(abspath $(MIRROR)) $(BIN)/pytest tests notebooks --nbval --nbval-current-env \
+	REINDUS_MIRROR=$(abspath $(MIRROR)) $(BIN)/pytest notebooks tests --nbval --nbval-current-env \
 	  --nbval-sanitize-with notebooks/nbval-sanitize.cfg -p no:randomly -q
 
 lint: $(STAMP) ## ruff on the library, the tests and the notebooks

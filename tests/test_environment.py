@@ -29,3 +29,17 @@ def test_environment_yml_matches_pyproject() -> None:
     assert got == want
     assert "conda-forge" in env["channels"]
     assert py["project"]["requires-python"] == ">=3.11"
+
+
+def test_network_is_blocked_in_tests() -> None:
+    """pytest-socket lets tests reach only the loopback interface (notebook kernels)."""
+    import socket
+
+    import pytest
+    import pytest_socket
+    from pytest_socket import SocketBlockedError, SocketConnectBlockedError
+
+    # Checked first so that no packet can leave if the guard were missing.
+    assert socket.socket.connect is not pytest_socket._true_connect
+    with pytest.raises((SocketBlockedError, SocketConnectBlockedError)):
+        socket.create_connection(("192.0.2.1", 80), timeout=1)

@@ -6,6 +6,7 @@ Examples
     reindus build                             # raw files -> data/processed/*.parquet
     reindus run all                           # execute every notebook in place
     reindus run 01 -p region 44               # what-if run for Grand Est -> reports/runs/
+    reindus sweep sweeps/01-regions.yaml      # every region, in parallel -> reports/sweeps/
     reindus report                            # HTML of every notebook + reports/index.html
     reindus check                             # hashes, schemas, outputs up to date
 
@@ -88,6 +89,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from reindus import sweep
+
+    grid = sweep.load_grid(args.grid)
+    runs = sweep.expand(grid)
+    print(f"sweep {grid['name']}: {len(runs)} runs of notebook {grid['notebook']}")
+    t0 = time.perf_counter()
+    table = sweep.run_sweep(grid, workers=args.workers)
+    print(f"{len(table)} results from {len(runs)} runs in {time.perf_counter() - t0:.1f} s -> "
+          f"reports/sweeps/{grid['name']}.csv")
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from reindus import site
 
@@ -137,6 +151,14 @@ def make_parser() -> argparse.ArgumentParser:
                    help="set a parameter of the notebook's parameters cell (repeatable)")
     p.add_argument("-f", "--parameters-file", help="YAML file of parameters")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("sweep", help="run a notebook over a parameter grid, in parallel",
+                       description="Execute every combination of a YAML grid (see sweeps/*.yaml) "
+                       "in parallel and collect the results into reports/sweeps/<name>.csv and "
+                       "a summary figure.")
+    p.add_argument("grid", help="grid file, e.g. sweeps/01-regions.yaml")
+    p.add_argument("--workers", type=int, default=None, help="parallel runs (default: cores)")
+    p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("report", help="export notebooks to HTML and write reports/index.html")
     p.set_defaults(func=cmd_report)
