@@ -43,3 +43,4 @@ lab: $(STAMP) ## Open JupyterLab on the notebooks
 
 bench: $(STAMP) ## Benchmarks (not tests): loader times, notebook times, full rebuild
 	REINDUS_MIRROR=$(abspath $(MIRROR)) $(BIN)/python bench/bench_loaders.py
+	REINDUS_MIRROR=$(abspath $(MIRROR)) $(BIN)/python bench/bench_pipeline.py

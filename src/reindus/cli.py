@@ -103,10 +103,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from reindus import site
+    from reindus import docs, site
 
     index = site.build_site()
     print(f"wrote {index}")
+    if args.readme:
+        docs.render_readme()
+        print("updated the generated sections of README.md")
     return 0
 
 
@@ -161,6 +164,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("report", help="export notebooks to HTML and write reports/index.html")
+    p.add_argument("--no-readme", dest="readme", action="store_false",
+                   help="do not regenerate the README's generated sections")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("check", help="verify hashes, schemas and that committed outputs are current")
