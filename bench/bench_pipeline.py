@@ -52,8 +52,6 @@ def main() -> None:
             execute(nb, output=tmp / "nb" / nb.name, reports_dir=tmp / "reports")
             per_nb[nb.stem] = time.perf_counter() - t
         t = time.perf_counter()
-        for nb in notebook_paths():  # HTML from the executed copies
-            (tmp / "reports" / "notebooks").mkdir(parents=True, exist_ok=True)
         build_site(tmp / "reports")
         timings["html_site"] = time.perf_counter() - t
         timings["notebooks"] = sum(per_nb.values())

@@ -33,6 +33,18 @@ def _esc(x: object) -> str:
     return html.escape(str(x))
 
 
+def _fmt(v: object) -> str:
+    """Numbers as a reader wants them: thousands separators, four decimals at most."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return _esc(v)
+    if isinstance(v, int) or (abs(v) >= 1000 and float(v).is_integer()):
+        return f"{v:,.0f}"
+    if abs(v) >= 1000:
+        return f"{v:,.1f}"
+    text = f"{v:.4f}".rstrip("0").rstrip(".")
+    return text if text not in ("", "-0") else "0"
+
+
 def provenance_html() -> str:
     """The provenance table as an HTML fragment (generated from data/sources.toml)."""
     prov = provenance_table()
@@ -79,8 +91,9 @@ def build_site(reports: Path | None = None) -> Path:
             interval = r.get("interval")
             res_rows.append(
                 f"<tr><td><a href=\"results/{_esc(path.name)}\">{_esc(obj.get('notebook'))}</a></td>"
-                f"<td><code>{_esc(name)}</code></td><td>{_esc(r.get('estimate'))}</td>"
-                f"<td>{_esc(interval) if interval else ''}</td><td>{_esc(r.get('p_value', ''))}</td>"
+                f"<td><code>{_esc(name)}</code></td><td>{_fmt(r.get('estimate'))}</td>"
+                f"<td>{'[' + ', '.join(_fmt(x) for x in interval) + ']' if interval else ''}</td>"
+                f"<td>{_fmt(r['p_value']) if r.get('p_value') is not None else ''}</td>"
                 f"<td>{_esc(r.get('unit', ''))}</td><td>{_esc(r.get('method', ''))}</td></tr>")
     body = (
         "<p>Reproducible research notebooks on the reindustrialisation of French territories. "
