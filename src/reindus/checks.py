@@ -1,8 +1,8 @@
 """``reindus check``: is everything what it claims to be?
 
 1. Raw files present in ``data/raw`` have their registered sha256.
-2. Processed tables have the sha256 recorded in ``MANIFEST.json`` and read
-   back with the expected columns.
+2. Processed tables have the sha256 recorded in ``MANIFEST.json``, read
+   back with the expected columns and pass their pandera schema.
 3. Committed notebooks were executed top to bottom with no error output, and
    each has its results JSON.
 """
@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 
 from reindus import config
+from reindus.data import read_table
 from reindus.errors import DataError
 from reindus.io import sha256_file
 from reindus.notebooks import notebook_paths
+from reindus.schemas import TABLE_SCHEMAS, validate
 from reindus.sources import load_registry, verify
 
 
@@ -45,6 +47,11 @@ def run_checks(verbose: bool = False) -> list[str]:
             cols = pq.read_schema(path).names
             if cols != entry["columns"]:
                 problems.append(f"{path}: columns {cols} differ from the manifest")
+            elif name in TABLE_SCHEMAS:
+                try:
+                    validate(read_table(name), TABLE_SCHEMAS[name], path)
+                except DataError as exc:
+                    problems.append(str(exc))
     for nb in notebook_paths():
         cells = [c for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code"
                  and c.get("source")]

@@ -1,0 +1,59 @@
+"""The command line: help that teaches, exit codes, parameter parsing, check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reindus import cli
+from reindus.notebooks import resolve, run_slug
+
+
+def test_help_lists_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for cmd in ("fetch", "build", "run", "sweep", "report", "check"):
+        assert cmd in out
+    assert "reindus run 01 -p region 44" in out
+
+
+def test_parameter_values_keep_codes_as_text() -> None:
+    assert cli._parse_value("44") == "44"      # region codes stay text
+    assert cli._parse_value("02") == "02"
+    assert cli._parse_value("2019Q4") == "2019Q4"
+    assert cli._parse_value("2019") == 2019
+    assert cli._parse_value("0.5") == 0.5
+    assert cli._parse_value("true") is True
+
+
+def test_resolve_notebooks() -> None:
+    assert resolve("00")[0].name == "00-data-sources.ipynb"
+    assert len(resolve("all")) >= 1
+    with pytest.raises(ValueError, match="no notebook matches"):
+        resolve("42")
+
+
+def test_run_slug_is_stable() -> None:
+    assert run_slug("01-regions-compared", {"region": "44"}) == "01-regions-compared__region-44"
+    assert run_slug("x", {"b": 1, "a": "q/z"}) == "x__a-q_z__b-1"
+
+
+def test_bad_input_exit_code_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli.main(["fetch", "--mirror", str(tmp_path / "nowhere"), "reference_accords"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "mirror directory does not exist" in err and "Fix:" in err
+
+
+def test_unknown_notebook_exit_code_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["run", "42"]) == 2
+    assert "no notebook matches" in capsys.readouterr().err
+
+
+def test_check_passes_on_committed_state(capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli.main(["check"])
+    out = capsys.readouterr().out
+    assert code == 0, out
