@@ -108,6 +108,7 @@ def choropleth(
     highlight: Any = None,
     highlight_on: str | None = None,
     highlight_colour: str = "black",
+    highlight_label: str = "highlighted",
     missing_label: str = "no data",
     edgecolor: str = "white",
     linewidth: float = 0.3,
@@ -142,6 +143,8 @@ def choropleth(
     highlight
         Units to outline: codes matched against ``highlight_on`` (default: the first
         column whose name ends in ``code``), or a boolean mask aligned with ``gdf``.
+    highlight_colour, highlight_label
+        Outline colour of the highlighted units and their legend entry.
     edgecolor, linewidth
         Boundaries between units (thin white lines read best on filled maps).
 
@@ -198,7 +201,7 @@ def choropleth(
         mask = _highlight_mask(gdf, highlight, highlight_on)
         gdf.loc[mask].boundary.plot(ax=ax, color=highlight_colour, linewidth=1.6)
         handles.append(Patch(facecolor="none", edgecolor=highlight_colour, linewidth=1.6,
-                             label="highlighted"))
+                             label=highlight_label))
     if len(absent):
         handles.append(Patch(facecolor=MISSING_COLOUR, edgecolor="#969696", hatch="///",
                              label=missing_label))

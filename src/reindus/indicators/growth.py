@@ -29,11 +29,7 @@ def _base_mask(time: pd.Series, base: object) -> pd.Series:
         if pd.PeriodDtype(period.freq) == time.dtype:
             return time == period
         # A coarser base (e.g. the year 2015 for quarterly data): the periods it contains.
-        start, end = time.dt.start_time, time.dt.end_time
-        inside = (start >= period.start_time) & (end <= period.end_time)
-        if not inside.any() and (period.end_time - period.start_time) < (end - start).max():
-            raise ValueError(f"base {base!r} is finer than the data's periods ({time.dtype})")
-        return inside
+        return (time.dt.start_time >= period.start_time) & (time.dt.end_time <= period.end_time)
     return time == coerce_time(base, time)
 
 
@@ -190,3 +186,69 @@ def cagr(
     out["change_pct"] = 100.0 * (ratio - 1.0)
     out["cagr_pct"] = 100.0 * (ratio ** (1.0 / years) - 1.0)
     return out
+
+
+def matched_change(
+    frame: pd.DataFrame,
+    value: str = "employment",
+    *,
+    start: object,
+    end: object,
+    by: str | Iterable[str],
+    cell: str | Iterable[str],
+    time: str = "year",
+) -> pd.DataFrame:
+    """Change of a total between two dates, over the cells observed at both dates.
+
+    When some cells are withheld (NaN) at one date, summing everything would mix a
+    change with a change of coverage. Here the total of each ``by`` group is summed
+    over its matched cells :math:`M` only (cells with a value at both dates):
+
+    .. math::
+
+        X^{a}_g = \\sum_{c \\in M_g} x_{c,a}, \\qquad
+        \\Delta_g = X^{end}_g - X^{start}_g, \\qquad
+        \\%\\Delta_g = 100 \\, \\Delta_g / X^{start}_g .
+
+    Parameters
+    ----------
+    frame
+        Tidy frame, e.g. ``data.zone_employment()`` restricted to ``a5 == 'BE'``.
+    by
+        Groups, e.g. ``'zone_code'``.
+    cell
+        Cells inside a group, e.g. ``'sector_code'``.
+
+    Returns
+    -------
+    DataFrame
+        ``by``, ``value_start``, ``value_end``, ``change``, ``change_pct`` (NaN when the
+        start total is 0), ``n_cells`` (matched), ``n_unmatched`` (cells dropped because
+        missing at one date), ``matched_share_start`` (share of the group's start total
+        kept, 1.0 when nothing is dropped).
+    """
+    keys, cells = as_keys(by), as_keys(cell)
+    if not keys:
+        raise ValueError("by must name at least one column")
+    require_columns(frame, [*keys, *cells, time, value], "frame")
+    require_unique(frame, [*keys, *cells, time], "frame")
+    t0, t1 = coerce_time(start, frame[time]), coerce_time(end, frame[time])
+    a = frame.loc[frame[time] == t0, [*keys, *cells, value]].rename(columns={value: "a"})
+    b = frame.loc[frame[time] == t1, [*keys, *cells, value]].rename(columns={value: "b"})
+    if a.empty or b.empty:
+        raise ValueError(f"no observation at {start if a.empty else end!r}")
+    both = a.merge(b, on=[*keys, *cells], how="outer")
+    both["matched"] = both["a"].notna() & both["b"].notna()
+    m = both.loc[both["matched"]]
+    out = m.groupby(keys, as_index=False, observed=True, sort=True).agg(
+        value_start=("a", "sum"), value_end=("b", "sum"), n_cells=("a", "size"))
+    counts = both.groupby(keys, observed=True).agg(
+        n_unmatched=("matched", lambda s: int((~s).sum())), all_start=("a", "sum"))
+    out = out.merge(counts, left_on=keys, right_index=True, how="left")
+    out["change"] = out["value_end"] - out["value_start"]
+    out["change_pct"] = (100.0 * out["change"] / out["value_start"]).where(out["value_start"] > 0)
+    out["matched_share_start"] = (out["value_start"] / out["all_start"]).where(
+        out["all_start"] > 0)
+    cols = [*keys, "value_start", "value_end", "change", "change_pct", "n_cells", "n_unmatched",
+            "matched_share_start"]
+    return out[cols]
