@@ -8,7 +8,7 @@ runs are their Cartesian product) and names the result to summarise::
     parameters:
       region: ["11", "24", "27"]
       reference_period: ["2015Q4"]
-    summary: focus_share_national_industry
+    summary: "*_share_national_industry_2022"   # a result name or a pattern
 
 Each run is a what-if execution (``reports/runs/<slug>/``); the results JSON of
 all runs are gathered into ``reports/sweeps/<name>.csv`` (one row per run and
@@ -18,6 +18,7 @@ deterministic, so a sweep run twice gives identical tables.
 
 from __future__ import annotations
 
+import fnmatch
 import itertools
 import json
 import os
@@ -99,7 +100,9 @@ def _summary_figure(table: pd.DataFrame, grid: dict[str, Any], path: Path) -> No
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    sub = table[table["result"] == grid["summary"]].copy()
+    # The summary may be a pattern ("*_share_national_industry_2022"): result names often
+    # carry the focus region's tag.
+    sub = table[table["result"].map(lambda r: fnmatch.fnmatchcase(r, grid["summary"]))].copy()
     sub["estimate"] = pd.to_numeric(sub["estimate"], errors="coerce")
     if sub.empty or sub["estimate"].isna().all():
         return
