@@ -57,3 +57,17 @@ def test_check_passes_on_committed_state(capsys: pytest.CaptureFixture[str]) -> 
     code = cli.main(["check"])
     out = capsys.readouterr().out
     assert code == 0, out
+
+
+@pytest.mark.slow
+def test_run_for_a_region_not_in_committed_outputs(reports_dir: Path) -> None:
+    """`reindus run 01 -p region 44` (Grand Est) records results under reports/runs/."""
+    import json
+
+    assert cli.main(["run", "01", "-p", "region", "44"]) == 0
+    run = reports_dir / "runs" / "01-regions-compared__region-44"
+    doc = json.loads((run / "results" / "01-regions-compared.json").read_text())
+    assert doc["parameters"]["region"] == "44"
+    assert doc["results"] and all(not k.startswith("hdf_") for k in doc["results"])
+    assert (run / "01-regions-compared.ipynb").exists()
+    assert any((run / "figures").glob("01-*.png"))
