@@ -36,6 +36,7 @@ TABLES: dict[str, str] = {
     "contours_region_outre_mer": "reindus.loaders.geography:load_contours_region_outre_mer",
     "accords": "reindus.loaders.reference:load_accords",
     "industrial_events": "reindus.loaders.reference:load_industrial_events",
+    "ti_membership": "reindus.loaders.anct:load_ti_membership",
 }
 
 
@@ -63,6 +64,7 @@ TABLE_SOURCES: dict[str, tuple[str, ...]] = {
     "contours_region_outre_mer": ("contours_regions_outre_mer",),
     "accords": ("reference_accords",),
     "industrial_events": ("reference_industrial_events",),
+    "ti_membership": ("anct_ti_2018_2022", "anct_ti_2023_2027", "cog_epci", "cog_communes"),
 }
 
 

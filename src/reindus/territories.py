@@ -1,0 +1,1043 @@
+r"""Territoires d'industrie: treatment definitions, EPCI panel and estimates (issue 7).
+
+The national programme *Territoires d'industrie* (TI) labelled 149
+territories (about 550 EPCI) in November 2018 and 183 territories (about
+640 EPCI) when it was renewed in November 2023. This module turns the
+membership table (:func:`reindus.data.ti_membership`) into treatment dates
+for the intercommunalités (EPCI) of the COG 2026, builds the EPCI x year
+panel of private employment, and estimates the effect of the label.
+
+Treatment
+---------
+* ``wave1``: EPCI listed as members of a first-wave territory, treated from
+  **2019**, the first full year after the launch (November 2018). The label
+  is treated as absorbing (intention to treat): EPCI that left the
+  programme in 2023 stay treated.
+* ``wave2_entrant``: EPCI listed in the second wave but not in the first,
+  treated from **2024**.
+* ``never``: EPCI in neither wave: the controls.
+* ``partial``: EPCI of which only some communes (or some EPT of the
+  Métropole du Grand Paris) were labelled, and that were not labelled
+  whole in the first wave. Their employment mixes treated and untreated
+  parts, so they are left out of both groups (and counted).
+
+Outcome
+-------
+Private salaried employment :math:`E_{it}` (Urssaf, all sectors, year end,
+2014-2024) as :math:`y_{it} = \log E_{it}` or as an index
+:math:`100\,E_{it}/E_{i,2018}`.
+
+Estimators (all on a balanced panel, unit weights :math:`w_i` allowed)
+---------------------------------------------------------------------
+Two-way fixed effects with cohort-specific event-time dummies
+
+.. math::
+
+    y_{it} = \alpha_i + \lambda_t + \sum_{k \ne g-1} \beta_k\, 1\{G_i = g\}\,1\{t = k\}
+             + \varepsilon_{it},
+
+estimated by Frisch–Waugh–Lovell: with weights constant within a unit the
+weighted two-way demeaning :math:`\tilde y_{it} = y_{it} - \bar y_{i\cdot} -
+\bar y^w_{\cdot t} + \bar y^w_{\cdot\cdot}` is exactly the residual of a
+weighted regression on unit and year dummies (within strata of year effects
+when region x year effects are asked for). Standard errors are CR1
+cluster-robust by département (default, about 90 clusters) or region
+(13 clusters, reported with :math:`t_{G-1}` critical values), computed by
+statsmodels on the demeaned data. The pre-trend test is the joint Wald test
+:math:`H_0: \beta_k = 0` for all :math:`k < g-1`, as an :math:`F(q, G-1)`.
+
+The DiD is the same model with one dummy :math:`D_{it} = 1\{t \ge G_i\}`.
+With two cohorts this TWFE coefficient mixes in "forbidden" comparisons
+(the 2019 cohort serves as control for the 2024 cohort), hence the
+Callaway and Sant'Anna (2021) estimator
+
+.. math::
+
+    ATT(g, t) = \bar{\Delta}_{g}(t) - \bar{\Delta}^{w}_{C}(t), \qquad
+    \Delta_i(t) = y_{it} - y_{i,g-1},
+
+against never-treated controls :math:`C`, aggregated with weights
+proportional to cohort sizes. Its variance uses the influence functions
+:math:`\psi_i` of each :math:`ATT(g,t)`, summed within clusters.
+
+Selection: territories were chosen *because* they were industrial (and
+often declining), so the module also provides an inverse-probability
+reweighting of the controls (Abadie 2005): a logit propensity score
+:math:`p(X)` on pre-2018 employment growth, 2018 size, industrial share,
+population and density; controls get weights :math:`p/(1-p)`; intervals by
+a cluster bootstrap that re-estimates the score.
+
+Everything is plain numpy / statsmodels; see the final report of issue 7
+for what could later move to :mod:`reindus.evaluation`.
+
+References
+----------
+Abadie, A. (2005). Semiparametric difference-in-differences estimators. *REStud* 72(1).
+Callaway, B. and Sant'Anna, P. H. C. (2021). Difference-in-differences with multiple
+time periods. *J. Econometrics* 225(2).
+Goodman-Bacon, A. (2021). Difference-in-differences with variation in treatment timing.
+*J. Econometrics* 225(2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats
+
+from reindus.evaluation.results import EstimateResult
+
+#: first treated year of each wave (first full year after the launch)
+TREATMENT_START: dict[int, int] = {1: 2019, 2: 2024}
+#: overseas regions (DROM): no census covariates in ``epci_indicators``, not on the maps
+OVERSEAS: tuple[str, ...] = ("01", "02", "03", "04", "06")
+GROUPS: tuple[str, ...] = ("wave1", "wave2_entrant", "never", "partial")
+OUTCOMES: dict[str, str] = {"log_employment": "log points", "index": "index points (2018 = 100)"}
+#: covariates of the propensity score (all measured before the 2018 launch, but see
+#: ``industry_share_2022``, measured after it and kept for robustness only)
+PSCORE_COVARIATES: tuple[str, ...] = ("pre_growth", "log_employment_2018",
+                                      "industry_share_2016", "log_population", "dense",
+                                      "intermediate")
+
+
+# --------------------------------------------------------------------------- treatment
+def treatment_table(membership: pd.DataFrame, epci: pd.DataFrame) -> pd.DataFrame:
+    """One row per COG 2026 EPCI with its TI status in each wave and its group.
+
+    Parameters
+    ----------
+    membership
+        :func:`reindus.data.ti_membership`.
+    epci
+        :func:`reindus.data.geography` ``('epci')``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        epci_code, epci, region_code, departement_code, population,
+        wave1, wave2 (bool: the EPCI itself is listed), partial1, partial2
+        (bool: only some of its communes or EPT are listed), territory_1,
+        territory_2 (labels), group (see :data:`GROUPS`) and first_treated
+        (Int64: 2019, 2024 or missing).
+    """
+    need = {"wave", "territory", "epci_code", "member_type", "cog_epci_code"}
+    if missing := need - set(membership.columns):
+        raise ValueError(f"membership lacks column(s) {sorted(missing)}")
+    out = epci[["epci_code", "epci", "region_code", "departement_code", "population"]].copy()
+    for w in (1, 2):
+        m = membership[membership["wave"] == w]
+        direct = m[m["member_type"] == "epci"]
+        part = m[(m["member_type"] != "epci") & m["cog_epci_code"].notna()]
+        out[f"wave{w}"] = out["epci_code"].isin(direct["cog_epci_code"])
+        out[f"partial{w}"] = out["epci_code"].isin(part["cog_epci_code"]) & ~out[f"wave{w}"]
+        label = direct.drop_duplicates("cog_epci_code").set_index("cog_epci_code")["territory"]
+        out[f"territory_{w}"] = out["epci_code"].map(label)
+    group = np.select(
+        [out["wave1"], out["partial1"] | (out["partial2"] & ~out["wave2"]),
+         out["wave2"]],
+        ["wave1", "partial", "wave2_entrant"], default="never")
+    out["group"] = pd.Categorical(group, categories=GROUPS)
+    first = out["group"].map({"wave1": TREATMENT_START[1], "wave2_entrant": TREATMENT_START[2]})
+    out["first_treated"] = pd.array(first.astype("float").to_numpy(), dtype="Int64")
+    return out.sort_values("epci_code").reset_index(drop=True)
+
+
+def membership_summary(membership: pd.DataFrame) -> pd.DataFrame:
+    """Counts per wave: territories, members, and how members match the COG 2026."""
+    rows = []
+    for w, m in membership.groupby("wave"):
+        rows.append({
+            "wave": int(w), "territories": m["territory_id"].nunique(), "members": len(m),
+            "epci_in_cog_2026": int(m["in_cog_2026"].sum()),
+            "communes": int((m["member_type"] == "commune").sum()),
+            "ept": int((m["member_type"] == "ept").sum()),
+            "unknown": int((m["member_type"] == "unknown").sum()),
+            "cog_epci_touched": m["cog_epci_code"].nunique(),
+        })
+    return pd.DataFrame(rows)
+
+
+def unmatched_members(membership: pd.DataFrame) -> pd.DataFrame:
+    """Members that are not COG 2026 EPCI, grouped by wave, territory and type."""
+    u = membership[~membership["in_cog_2026"]]
+    return (u.groupby(["wave", "territory_id", "territory", "member_type", "cog_epci_code"],
+                      dropna=False)
+            .agg(n=("epci_code", "size"), codes=("epci_code", lambda s: ", ".join(sorted(s))))
+            .reset_index())
+
+
+def group_counts(treatment: pd.DataFrame, panel: pd.DataFrame | None = None) -> pd.DataFrame:
+    """EPCI per group in the COG (all, metropolitan) and, if given, in the panel."""
+    out = pd.DataFrame({
+        "cog_2026": treatment["group"].value_counts().reindex(GROUPS, fill_value=0),
+        "metropolitan": treatment.loc[~treatment["region_code"].isin(OVERSEAS), "group"]
+        .value_counts().reindex(GROUPS, fill_value=0),
+    })
+    if panel is not None:
+        units = panel.drop_duplicates("epci_code")
+        out["panel"] = units["group"].value_counts().reindex(GROUPS, fill_value=0)
+    out.index.name = "group"
+    return out.reset_index()
+
+
+# --------------------------------------------------------------------------- panel
+def covariates(indicators: pd.DataFrame) -> pd.DataFrame:
+    """Census covariates by EPCI from :func:`reindus.data.epci_indicators`.
+
+    ``industry_share_2022`` is industry's share of jobs in 2022 (census, %);
+    it is measured *after* the 2018 launch and could itself respond to the
+    label. ``industry_share_2016`` is a pre-launch proxy: 100 minus the 2016
+    shares of construction, market services and public administration, minus
+    the 2022 agricultural share (the 2016 agricultural share is not
+    published; it moves slowly). ``log_population`` uses the 2022 census
+    population; ``dense`` and ``intermediate`` are dummies of the three-level
+    density grid (``dens3`` 1 and 2; 3 = rural is the reference).
+    """
+    need = ["epci_code", "eco_sectindus_pct_22", "eco_sectconst_pct_16", "eco_sectservi_pct_16",
+            "eco_sectadmin_pct_16", "eco_sectagri_pct_22", "P22_POP", "dens3"]
+    if missing := [c for c in need if c not in indicators.columns]:
+        raise ValueError(f"indicators lack column(s) {missing}")
+    d = indicators
+    share16 = (100 - d["eco_sectconst_pct_16"] - d["eco_sectservi_pct_16"]
+               - d["eco_sectadmin_pct_16"] - d["eco_sectagri_pct_22"]).clip(lower=0)
+    return pd.DataFrame({
+        "epci_code": d["epci_code"].astype(str),
+        "industry_share_2022": d["eco_sectindus_pct_22"].astype(float),
+        "industry_share_2016": share16.astype(float),
+        "log_population": np.log(d["P22_POP"].astype(float)),
+        "dense": (d["dens3"].astype(str) == "1").astype(float),
+        "intermediate": (d["dens3"].astype(str) == "2").astype(float),
+    })
+
+
+def outcome_panel(employment: pd.DataFrame, treatment: pd.DataFrame,
+                  indicators: pd.DataFrame, *, base_year: int = 2018,
+                  metropolitan_only: bool = True, keep_partial: bool = False) -> pd.DataFrame:
+    r"""The EPCI x year panel: outcomes, treatment and covariates.
+
+    Parameters
+    ----------
+    employment
+        :func:`reindus.data.area_employment` ``('epci')``: code, year, employment.
+    treatment
+        :func:`treatment_table`.
+    indicators
+        :func:`reindus.data.epci_indicators`.
+    base_year
+        Base of the index (default 2018, the last year before the first wave).
+    metropolitan_only
+        Drop the overseas EPCI (no census covariates, not comparable labour markets).
+    keep_partial
+        Keep the partially labelled EPCI (dropped by default).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per EPCI and year (balanced): epci_code, year, employment,
+        log_employment (:math:`\log E_{it}`), index (:math:`100 E_{it}/E_{i,b}`),
+        group, first_treated, treated (ever, bool), region_code,
+        departement_code, pre_growth (:math:`\log E_{i,2018} - \log E_{i,2014}`),
+        log_employment_2018 and the :func:`covariates`. EPCI with a zero or
+        missing year, or without covariates, are dropped.
+    """
+    emp = employment.rename(columns={"code": "epci_code"})
+    emp = emp[emp["epci_code"].isin(treatment["epci_code"])]
+    years = sorted(emp["year"].unique())
+    if base_year not in years or 2014 not in years:
+        raise ValueError(f"employment must cover 2014 and the base year {base_year}")
+    wide = emp.pivot(index="epci_code", columns="year", values="employment")
+    ok = wide.notna().all(axis=1) & (wide > 0).all(axis=1)
+    wide = wide[ok]
+    t = treatment.set_index("epci_code")
+    units = pd.DataFrame(index=wide.index)
+    for c in ("group", "first_treated", "region_code", "departement_code"):
+        units[c] = t[c].reindex(units.index)
+    units["pre_growth"] = np.log(wide[base_year]) - np.log(wide[years[0]])
+    units["log_employment_2018"] = np.log(wide[base_year])
+    units = units.join(covariates(indicators).set_index("epci_code"), how="inner")
+    if metropolitan_only:
+        units = units[~units["region_code"].isin(OVERSEAS)]
+    if not keep_partial:
+        units = units[units["group"] != "partial"]
+    long = (wide.loc[units.index].stack().rename("employment").reset_index()
+            .rename(columns={"level_1": "year"}))
+    long.columns = ["epci_code", "year", "employment"]
+    long["year"] = long["year"].astype("int64")
+    long["employment"] = long["employment"].astype("int64")
+    long["log_employment"] = np.log(long["employment"].astype(float))
+    base = long.loc[long["year"] == base_year].set_index("epci_code")["employment"]
+    long["index"] = 100 * long["employment"] / long["epci_code"].map(base)
+    long = long.merge(units.reset_index(names="epci_code"), on="epci_code", how="left")
+    long["treated"] = long["first_treated"].notna()
+    return long.sort_values(["epci_code", "year"]).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- core algebra
+def _check_panel(panel: pd.DataFrame, outcome: str, cluster: str) -> None:
+    need = ["epci_code", "year", outcome, "first_treated", cluster]
+    if missing := [c for c in need if c not in panel.columns]:
+        raise ValueError(f"panel lacks column(s) {missing}")
+    if panel.duplicated(["epci_code", "year"]).any():
+        raise ValueError("panel has duplicated (epci_code, year) rows")
+    n_years = panel.groupby("epci_code")["year"].nunique()
+    if n_years.nunique() != 1 or panel["year"].nunique() != n_years.iloc[0]:
+        raise ValueError("panel is unbalanced: every EPCI needs every year")
+    if not np.isfinite(panel[outcome].to_numpy(dtype=float)).all():
+        raise ValueError(f"non-finite values in {outcome!r}")
+
+
+def _wide(panel: pd.DataFrame, outcome: str) -> tuple[np.ndarray, pd.DataFrame, np.ndarray]:
+    """(Y units x years, unit frame in row order, sorted years)."""
+    wide = panel.pivot(index="epci_code", columns="year", values=outcome).sort_index()
+    units = (panel.drop_duplicates("epci_code").set_index("epci_code", drop=False)
+             .loc[wide.index])
+    units.index.name = None
+    return wide.to_numpy(dtype=float), units, wide.columns.to_numpy()
+
+
+def _demean(A: np.ndarray, w: np.ndarray, strata: np.ndarray) -> np.ndarray:
+    """Weighted two-way demeaning of ``A`` (..., N, T): unit FE and stratum x year FE.
+
+    With unit weights constant over time, ``a - a_i. - a^w_st + a^w_s..`` is the
+    residual of a weighted regression on unit dummies and stratum x year dummies.
+    """
+    out = A - A.mean(axis=-1, keepdims=True)
+    for s in np.unique(strata):
+        m = strata == s
+        ws = w[m] / w[m].sum()
+        col = np.tensordot(A[..., m, :], ws, axes=([-2], [0]))  # (..., T)
+        out[..., m, :] -= col[..., None, :] - col.mean(axis=-1)[..., None, None]
+    return out
+
+
+def _fit(Y: np.ndarray, X: np.ndarray, w: np.ndarray, clusters: np.ndarray,
+         strata: np.ndarray | None = None):
+    """Weighted FWL regression of Y (N, T) on K regressors X (K, N, T), clustered.
+
+    Returns the statsmodels results (t-based inference with G - 1 degrees of freedom).
+    """
+    N, T = Y.shape
+    strata = np.zeros(N) if strata is None else np.asarray(strata)
+    yt = _demean(Y, w, strata).ravel()
+    Xt = _demean(X, w, strata).reshape(X.shape[0], -1).T
+    groups = pd.factorize(np.repeat(np.asarray(clusters), T))[0]
+    if len(np.unique(groups)) < 2:
+        raise ValueError("need at least two clusters")
+    return sm.WLS(yt, Xt, weights=np.repeat(w, T)).fit(
+        cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
+
+
+def _select(panel: pd.DataFrame, cohorts: Sequence[int]) -> pd.DataFrame:
+    """Units of the given cohorts plus the never-treated."""
+    keep = panel["first_treated"].isna() | panel["first_treated"].isin(list(cohorts))
+    sub = panel[keep]
+    if not sub["first_treated"].notna().any():
+        raise ValueError(f"no treated EPCI of cohort(s) {list(cohorts)} in the panel")
+    if not sub["first_treated"].isna().any():
+        raise ValueError("no never-treated EPCI in the panel")
+    return sub
+
+
+def _unit_weights(units: pd.DataFrame, weights: pd.Series | Mapping | None) -> np.ndarray:
+    if weights is None:
+        return np.ones(len(units))
+    w = pd.Series(weights).reindex(units.index).to_numpy(dtype=float)
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise ValueError("weights must be finite, non-negative and given for every EPCI")
+    return w
+
+
+def _drop_zero_weight(panel: pd.DataFrame, weights) -> pd.DataFrame:
+    if weights is None:
+        return panel
+    w = pd.Series(weights)
+    return panel[panel["epci_code"].map(w).fillna(0) > 0]
+
+
+def _f_test(beta: np.ndarray, V: np.ndarray, df2: int) -> dict[str, float]:
+    q = int(np.linalg.matrix_rank(V))
+    stat = float(beta @ np.linalg.pinv(V) @ beta) / max(q, 1)
+    return {"F": stat, "df1": q, "df2": int(df2), "p_value": float(stats.f.sf(stat, q, df2))}
+
+
+# --------------------------------------------------------------------------- event study
+def _trend_regressors(units: pd.DataFrame, years: np.ndarray, trends: Sequence[str]
+                      ) -> list[np.ndarray]:
+    """Covariate x year dummies (first year omitted): year effects that vary with x_i."""
+    out = []
+    for c in trends:
+        if c not in units.columns:
+            raise ValueError(f"panel lacks trend covariate {c!r}")
+        x = units[c].to_numpy(dtype=float)
+        out += [np.outer(x - x.mean(), years == k).astype(float) for k in years[1:]]
+    return out
+
+
+def event_study(panel: pd.DataFrame, *, outcome: str = "log_employment", cohort: int = 2019,
+                cluster: str = "departement_code", weights: pd.Series | None = None,
+                trends: Sequence[str] = (), level: float = 0.95) -> EstimateResult:
+    r"""Event study of one cohort against the never-treated EPCI.
+
+    .. math::
+
+        y_{it} = \alpha_i + \lambda_t + \sum_{k \ne g-1} \beta_k\, T_i\, 1\{t = k\}
+                 + \varepsilon_{it}
+
+    with :math:`T_i = 1` for the EPCI first treated in ``cohort`` (= :math:`g`);
+    :math:`\beta_k` is the gap in year :math:`k` relative to :math:`g-1`. Other
+    cohorts are left out. ``estimate`` is the mean of the post coefficients
+    :math:`\beta_g..\beta_T`; ``details`` has one row per year;
+    ``diagnostics['pretrend']`` is the joint :math:`F` test of the leads
+    :math:`\beta_k = 0, k < g-1`.
+
+    Parameters
+    ----------
+    weights
+        Optional unit weights (e.g. :func:`propensity_weights`), indexed by epci_code;
+        units with zero weight are dropped.
+    cluster
+        Column of the panel holding the cluster of each EPCI.
+    trends
+        Unit covariates whose effect may change every year (regressors
+        :math:`x_i 1\{t = k\}`): parallel trends conditional on them, e.g. on
+        the industrial share, so that industry-wide shocks are not taken for
+        effects of the label.
+    """
+    _check_panel(panel, outcome, cluster)
+    sub = _drop_zero_weight(_select(panel, [cohort]), weights)
+    Y, units, years = _wide(sub, outcome)
+    ref = cohort - 1
+    if ref not in years or years[0] >= ref:
+        raise ValueError(f"cohort {cohort} needs years before {ref} in the panel")
+    treated = units["first_treated"].notna().to_numpy()
+    ks = [int(y) for y in years if y != ref]
+    X = np.stack([np.outer(treated, years == k).astype(float) for k in ks]
+                 + _trend_regressors(units, years, trends))
+    w = _unit_weights(units, weights)
+    fit = _fit(Y, X, w, units[cluster].to_numpy())
+    K = len(ks)
+    beta, V = np.asarray(fit.params)[:K], np.asarray(fit.cov_params())[:K, :K]
+    G = int(units[cluster].nunique())
+    q = stats.t.ppf(0.5 + level / 2, G - 1)
+    se = np.sqrt(np.diag(V))
+    details = pd.DataFrame({"year": ks, "event_time": [k - cohort for k in ks], "coef": beta,
+                            "se": se, "ci_lo": beta - q * se, "ci_hi": beta + q * se})
+    ref_row = pd.DataFrame([{"year": ref, "event_time": -1, "coef": 0.0, "se": 0.0,
+                             "ci_lo": 0.0, "ci_hi": 0.0}])
+    details = pd.concat([details, ref_row]).sort_values("year").reset_index(drop=True)
+    post = np.array([k >= cohort for k in ks])
+    pre = np.array([k < ref for k in ks])
+    a = post / post.sum()
+    est, se_avg = float(a @ beta), float(np.sqrt(a @ V @ a))
+    pretrend = _f_test(beta[pre], V[np.ix_(pre, pre)], G - 1) if pre.any() else {}
+    return EstimateResult(
+        estimate=est, ci=(est - q * se_avg, est + q * se_avg),
+        p_value=float(2 * stats.t.sf(abs(est / se_avg), G - 1)), method="event_study",
+        inference=f"cluster_{cluster.removesuffix('_code')}",
+        treated=list(units.index[treated]), controls=list(units.index[~treated]),
+        periods={"pre": (str(years[0]), str(ref)), "post": (str(cohort), str(years[-1])),
+                 "reference": ref},
+        n_obs=int(Y.size), level=level,
+        diagnostics={"pretrend": pretrend, "se": se_avg, "n_clusters": G,
+                     "n_treated": int(treated.sum()), "n_controls": int((~treated).sum()),
+                     "weighted": weights is not None, "trends": list(trends),
+                     "outcome": outcome},
+        details=details)
+
+
+# --------------------------------------------------------------------------- DiD
+def twfe_did(panel: pd.DataFrame, *, outcome: str = "log_employment",
+             cohorts: Sequence[int] = (2019, 2024), cluster: str = "departement_code",
+             weights: pd.Series | None = None, region_year_effects: bool = False,
+             trends: Sequence[str] = (), level: float = 0.95) -> EstimateResult:
+    r"""Two-way fixed-effects DiD :math:`y_{it} = \alpha_i + \lambda_t + \tau D_{it} + \varepsilon_{it}`.
+
+    :math:`D_{it} = 1\{t \ge G_i\}` for the EPCI of the given ``cohorts``;
+    never-treated EPCI are the controls, other cohorts are dropped. With
+    ``region_year_effects`` the year effects are region-specific
+    (:math:`\lambda_{r(i)t}`), so that treated EPCI are compared with controls
+    of their own region; ``trends`` adds covariate x year regressors (see
+    :func:`event_study`). Errors are clustered by ``cluster``; the interval
+    uses :math:`t_{G-1}`.
+    """
+    _check_panel(panel, outcome, cluster)
+    sub = _drop_zero_weight(_select(panel, cohorts), weights)
+    Y, units, years = _wide(sub, outcome)
+    g = units["first_treated"].astype("Float64").fillna(np.inf).to_numpy(dtype=float)
+    D = np.stack([(years[None, :] >= g[:, None]).astype(float)]
+                 + _trend_regressors(units, years, trends))
+    w = _unit_weights(units, weights)
+    strata = units["region_code"].to_numpy() if region_year_effects else None
+    fit = _fit(Y, D, w, units[cluster].to_numpy(), strata)
+    tau, se = float(fit.params[0]), float(fit.bse[0])
+    G = int(units[cluster].nunique())
+    q = stats.t.ppf(0.5 + level / 2, G - 1)
+    treated = np.isfinite(g)
+    first = int(min(cohorts))
+    return EstimateResult(
+        estimate=tau, ci=(tau - q * se, tau + q * se),
+        p_value=float(2 * stats.t.sf(abs(tau / se), G - 1)), method="twfe_did",
+        inference=f"cluster_{cluster.removesuffix('_code')}",
+        treated=list(units.index[treated]), controls=list(units.index[~treated]),
+        periods={"pre": (str(years[0]), str(first - 1)), "post": (str(first), str(years[-1])),
+                 "cohorts": [int(c) for c in cohorts]},
+        n_obs=int(Y.size), level=level,
+        diagnostics={"se": se, "n_clusters": G, "n_treated": int(treated.sum()),
+                     "n_controls": int((~treated).sum()), "weighted": weights is not None,
+                     "region_year_effects": region_year_effects, "trends": list(trends),
+                     "outcome": outcome})
+
+
+# --------------------------------------------------------------------------- Callaway–Sant'Anna
+def callaway_santanna(panel: pd.DataFrame, *, outcome: str = "log_employment",
+                      cohorts: Sequence[int] = (2019, 2024), cluster: str = "departement_code",
+                      weights: pd.Series | None = None, level: float = 0.95) -> EstimateResult:
+    r"""Callaway–Sant'Anna group-time ATTs against never-treated EPCI.
+
+    For each cohort :math:`g` and year :math:`t \ne g-1` (universal base period):
+
+    .. math::
+
+        \widehat{ATT}(g,t) = \frac{1}{n_g}\sum_{G_i = g} (y_{it} - y_{i,g-1})
+          - \frac{\sum_{i \in C} w_i (y_{it} - y_{i,g-1})}{\sum_{i \in C} w_i}.
+
+    Aggregations: ``estimate`` = the average of the post-treatment
+    :math:`ATT(g,t)` (:math:`t \ge g`) weighted by cohort size
+    (:math:`\theta^{O}_{simple}`); ``diagnostics['event_time']`` = the
+    dynamic aggregation :math:`\theta(e) = \sum_g P(G=g \mid g+e \le T)\,
+    ATT(g, g+e)`; ``diagnostics['pretrend']`` = joint :math:`F` test that every
+    pre-treatment :math:`ATT(g,t), t < g-1` is zero.
+
+    Inference: the estimator is linear in the units' outcomes, so
+    :math:`\hat\theta - \theta = \sum_i a_i` with :math:`a_i = (\Delta_i -
+    \bar\Delta_g)/n_g` for a treated unit and :math:`-w_i(\Delta_i -
+    \bar\Delta^w_C)/\sum_C w` for a control; the cluster-robust variance is
+    :math:`\frac{G}{G-1}\sum_c (\sum_{i \in c} a_i)^2`, cohort-size weights
+    and control weights held fixed.
+    """
+    _check_panel(panel, outcome, cluster)
+    sub = _drop_zero_weight(_select(panel, cohorts), weights)
+    Y, units, years = _wide(sub, outcome)
+    w = _unit_weights(units, weights)
+    g_unit = units["first_treated"].astype("Float64").fillna(0).to_numpy(dtype=float)
+    ctrl = g_unit == 0
+    wc = np.where(ctrl, w, 0.0) / w[ctrl].sum()
+    present = [int(c) for c in cohorts if (g_unit == c).any()]
+    cells, A = [], []  # one influence vector (N,) per (g, t)
+    for g in present:
+        if g - 1 not in years:
+            raise ValueError(f"cohort {g} has no base year {g - 1} in the panel")
+        base = int(np.flatnonzero(years == g - 1)[0])
+        tr = g_unit == g
+        ng = int(tr.sum())
+        for j, t in enumerate(years):
+            if j == base:
+                continue
+            d = Y[:, j] - Y[:, base]
+            mt, mc = d[tr].mean(), float(wc @ d)
+            a = np.where(tr, (d - mt) / ng, 0.0) - wc * (d - mc)
+            cells.append({"cohort": g, "year": int(t), "event_time": int(t - g),
+                          "att": mt - mc, "n_treated": ng, "post": bool(t >= g)})
+            A.append(a)
+    att = pd.DataFrame(cells)
+    A = np.array(A)  # (cells, N)
+    cl = pd.factorize(units[cluster].to_numpy())[0]
+    G = int(cl.max() + 1)
+    S = np.zeros((len(att), G))
+    np.add.at(S.T, cl, A.T)
+    V = G / (G - 1) * S @ S.T
+    q = stats.t.ppf(0.5 + level / 2, G - 1)
+    att["se"] = np.sqrt(np.diag(V))
+    att["ci_lo"], att["ci_hi"] = att["att"] - q * att["se"], att["att"] + q * att["se"]
+
+    def agg(weights_: np.ndarray) -> tuple[float, float]:
+        return float(weights_ @ att["att"].to_numpy()), float(np.sqrt(weights_ @ V @ weights_))
+
+    post = att["post"].to_numpy()
+    om = np.where(post, att["n_treated"], 0).astype(float)
+    est, se = agg(om / om.sum())
+    ev = []
+    for e in sorted(att["event_time"].unique()):
+        if e == -1:
+            continue
+        m = (att["event_time"] == e).to_numpy()
+        wv = np.where(m, att["n_treated"], 0).astype(float)
+        th, s = agg(wv / wv.sum())
+        ev.append({"event_time": int(e), "att": th, "se": s, "ci_lo": th - q * s,
+                   "ci_hi": th + q * s, "cohorts": ",".join(map(str, att.loc[m, "cohort"]))})
+    pre = (att["event_time"] < -1).to_numpy()
+    pretrend = _f_test(att.loc[pre, "att"].to_numpy(), V[np.ix_(pre, pre)], G - 1)
+    treated = g_unit > 0
+    return EstimateResult(
+        estimate=est, ci=(est - q * se, est + q * se),
+        p_value=float(2 * stats.t.sf(abs(est / se), G - 1)), method="callaway_santanna",
+        inference=f"cluster_{cluster.removesuffix('_code')}",
+        treated=list(units.index[treated]), controls=list(units.index[~treated]),
+        periods={"pre": (str(years[0]), str(min(present) - 1)),
+                 "post": (str(min(present)), str(years[-1])), "cohorts": present},
+        n_obs=int(Y.size), level=level,
+        diagnostics={"se": se, "n_clusters": G, "n_treated": int(treated.sum()),
+                     "n_controls": int(ctrl.sum()), "pretrend": pretrend,
+                     "event_time": pd.DataFrame(ev), "weighted": weights is not None,
+                     "outcome": outcome},
+        details=att)
+
+
+# --------------------------------------------------------------------------- reweighting
+def _logit(X: np.ndarray, y: np.ndarray, ridge: float = 1e-6, max_iter: int = 100
+           ) -> np.ndarray:
+    """Logistic regression by Newton–Raphson (IRLS); X includes the constant."""
+    b = np.zeros(X.shape[1])
+    for _ in range(max_iter):
+        p = 1 / (1 + np.exp(-np.clip(X @ b, -30, 30)))
+        H = X.T @ (X * (p * (1 - p))[:, None]) + ridge * np.eye(X.shape[1])
+        step = np.linalg.solve(H, X.T @ (y - p) - ridge * b)
+        b += step
+        if np.abs(step).max() < 1e-10:
+            break
+    return b
+
+
+def _design_matrix(units: pd.DataFrame, covs: Sequence[str]) -> np.ndarray:
+    Z = units[list(covs)].to_numpy(dtype=float)
+    Z = (Z - Z.mean(axis=0)) / np.where(Z.std(axis=0) > 0, Z.std(axis=0), 1.0)
+    return np.column_stack([np.ones(len(Z)), Z])
+
+
+def propensity_weights(panel: pd.DataFrame, *, cohort: int = 2019,
+                       covariates: Sequence[str] = PSCORE_COVARIATES,
+                       trim: float = 0.02) -> pd.DataFrame:
+    r"""Propensity score of being labelled in ``cohort`` and ATT reweighting weights.
+
+    Logit :math:`p(X_i) = P(G_i = g \mid X_i)` on the cohort and the never-
+    treated EPCI. Common support: units with :math:`p < ` ``trim`` or
+    :math:`p > 1 - ` ``trim`` are dropped (weight 0). Treated units get weight
+    1, controls :math:`p/(1-p)`, rescaled so that control weights sum to the
+    number of treated units (the reweighted controls mimic the treated
+    covariate distribution; Abadie 2005).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by epci_code: treated (bool), pscore, weight.
+    """
+    units = _select(panel, [cohort]).drop_duplicates("epci_code").set_index("epci_code")
+    if missing := [c for c in covariates if c not in units.columns]:
+        raise ValueError(f"panel lacks covariate(s) {missing}")
+    if not 0 <= trim < 0.5:
+        raise ValueError("trim must be in [0, 0.5)")
+    tr = units["first_treated"].notna().to_numpy()
+    X = _design_matrix(units, covariates)
+    p = 1 / (1 + np.exp(-(X @ _logit(X, tr.astype(float)))))
+    keep = (p >= trim) & (p <= 1 - trim)
+    w = np.where(tr, 1.0, p / (1 - p)) * keep
+    w[~tr] *= (tr & keep).sum() / w[~tr].sum()
+    return pd.DataFrame({"treated": tr, "pscore": p, "weight": w}, index=units.index)
+
+
+def balance_table(panel: pd.DataFrame, weights: pd.DataFrame,
+                  covariates: Sequence[str] = (*PSCORE_COVARIATES, "industry_share_2022")
+                  ) -> pd.DataFrame:
+    r"""Standardised mean differences of the covariates, before and after reweighting.
+
+    :math:`SMD = (\bar x_T - \bar x_C) / \sqrt{(s_T^2 + s_C^2)/2}` with the
+    unweighted standard deviations in the denominator (both columns comparable).
+    """
+    units = panel.drop_duplicates("epci_code").set_index("epci_code").loc[weights.index]
+    tr = weights["treated"].to_numpy()
+    w = weights["weight"].to_numpy()
+    rows = []
+    for c in covariates:
+        x = units[c].to_numpy(dtype=float)
+        sd = np.sqrt((x[tr].var() + x[~tr].var()) / 2) or 1.0
+        mt = float(np.average(x[tr], weights=None))
+        mc = float(x[~tr].mean())
+        mtw = float(np.average(x[tr], weights=w[tr]))
+        mcw = float(np.average(x[~tr], weights=w[~tr]))
+        rows.append({"covariate": c, "mean_treated": mt, "mean_controls": mc,
+                     "smd_raw": (mt - mc) / sd, "mean_treated_w": mtw,
+                     "mean_controls_w": mcw, "smd_weighted": (mtw - mcw) / sd})
+    return pd.DataFrame(rows)
+
+
+def reweighted_did(panel: pd.DataFrame, *, outcome: str = "log_employment", cohort: int = 2019,
+                   covariates: Sequence[str] = PSCORE_COVARIATES, trim: float = 0.02,
+                   cluster: str = "departement_code", n_boot: int = 499, seed: int = 0,
+                   level: float = 0.95) -> EstimateResult:
+    r"""Inverse-probability reweighted DiD of ``cohort`` against never-treated EPCI.
+
+    .. math::
+
+        \hat\tau_{IPW} = \frac{1}{n_T}\sum_{T_i=1} \Delta_i
+          - \frac{\sum_{T_i=0} \frac{p_i}{1-p_i} \Delta_i}{\sum_{T_i=0} \frac{p_i}{1-p_i}},
+        \qquad \Delta_i = \bar y_{i,post} - y_{i,g-1},
+
+    the long difference from the last year before the label (as in
+    :func:`callaway_santanna`); it equals the mean post coefficient of the
+    reweighted :func:`event_study`. The interval is
+    a percentile cluster bootstrap (``n_boot`` draws of clusters with
+    replacement, propensity score re-estimated in each draw, so that its
+    estimation error is included). ``details`` is the reweighted event study;
+    ``diagnostics`` hold its pre-trend test, the balance table and the
+    bootstrap standard error.
+    """
+    _check_panel(panel, outcome, cluster)
+    pw = propensity_weights(panel, cohort=cohort, covariates=covariates, trim=trim)
+    es = event_study(panel, outcome=outcome, cohort=cohort, cluster=cluster,
+                     weights=pw["weight"], level=level)
+    Y, units, years = _wide(_select(panel, [cohort]), outcome)
+    rows = units.index.get_indexer(pw.index)
+    Y, units = Y[rows], units.iloc[rows]
+    post = years >= cohort
+    delta = Y[:, post].mean(axis=1) - Y[:, years == cohort - 1][:, 0]
+    tr = pw["treated"].to_numpy()
+    X = _design_matrix(units, covariates)
+
+    def estimate(idx: np.ndarray) -> float:
+        t, Xb, d = tr[idx], X[idx], delta[idx]
+        if t.all() or not t.any():
+            return np.nan
+        p = 1 / (1 + np.exp(-(Xb @ _logit(Xb, t.astype(float)))))
+        keep = (p >= trim) & (p <= 1 - trim)
+        if not (keep & t).any() or not (keep & ~t).any():
+            return np.nan
+        wc = np.where(~t & keep, p / (1 - p), 0.0)
+        return float(d[t & keep].mean() - wc @ d / wc.sum())
+
+    est = estimate(np.arange(len(tr)))
+    cl = pd.factorize(units[cluster].to_numpy())[0]
+    members = [np.flatnonzero(cl == c) for c in range(cl.max() + 1)]
+    rng = np.random.default_rng(seed)
+    draws = np.array([estimate(np.concatenate([members[c] for c in
+                                               rng.integers(0, len(members), len(members))]))
+                      for _ in range(n_boot)])
+    draws = draws[np.isfinite(draws)]
+    lo, hi = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2])
+    se = float(draws.std(ddof=1))
+    # Two-sided bootstrap p-value of tau = 0 from the centred draws.
+    p_boot = float((np.abs(draws - draws.mean()) >= abs(est)).mean())
+    kept = pw["weight"] > 0
+    return EstimateResult(
+        estimate=est, ci=(float(lo), float(hi)), p_value=max(p_boot, 1 / (len(draws) + 1)),
+        method="ipw_did", inference=f"cluster_bootstrap_{cluster.removesuffix('_code')}",
+        treated=list(pw.index[tr & kept]), controls=list(pw.index[~tr & kept]),
+        periods={"pre": (str(years[0]), str(cohort - 1)), "post": (str(cohort), str(years[-1]))},
+        n_obs=int(kept.sum() * len(years)), level=level,
+        diagnostics={"se": se, "n_boot": int(len(draws)), "pretrend": es.diagnostics["pretrend"],
+                     "event_study_estimate": es.estimate, "event_study_ci": es.ci,
+                     "balance": balance_table(panel, pw, covariates), "weights": pw,
+                     "n_treated": int((tr & kept).sum()), "n_controls": int((~tr & kept).sum()),
+                     "n_dropped_support": int((~kept).sum()),
+                     "effective_n_controls": float(pw.loc[~tr, "weight"].sum() ** 2
+                                                   / (pw.loc[~tr, "weight"] ** 2).sum()),
+                     "n_clusters": len(members), "outcome": outcome},
+        details=es.details)
+
+
+# --------------------------------------------------------------------------- heterogeneity
+def region_heterogeneity(panel: pd.DataFrame, regions: pd.DataFrame, *,
+                         outcome: str = "log_employment", cohort: int = 2019,
+                         cluster: str = "departement_code",
+                         accord_regions: Iterable[str] = (), level: float = 0.95
+                         ) -> pd.DataFrame:
+    r"""Region-specific DiD effects of ``cohort``, with region x year effects.
+
+    .. math::
+
+        y_{it} = \alpha_i + \lambda_{r(i)t} + \sum_r \tau_r\, 1\{r(i) = r\}\, D_{it}
+                 + \varepsilon_{it}
+
+    so each :math:`\tau_r` compares the region's labelled EPCI with its own
+    never-treated EPCI. One pooled regression, errors clustered by
+    ``cluster``. Regions without treated or without control EPCI get no
+    coefficient.
+
+    Returns
+    -------
+    pandas.DataFrame
+        region_code, region, estimate, se, ci_lo, ci_hi, n_treated, n_controls, accord.
+    """
+    _check_panel(panel, outcome, cluster)
+    sub = _select(panel, [cohort])
+    Y, units, years = _wide(sub, outcome)
+    tr = units["first_treated"].notna().to_numpy()
+    reg = units["region_code"].to_numpy()
+    counts = pd.DataFrame({"region_code": reg, "treated": tr}).groupby("region_code")["treated"]
+    n_t, n_c = counts.sum(), counts.size() - counts.sum()
+    usable = [r for r in sorted(n_t.index) if n_t[r] > 0 and n_c[r] > 0]
+    post = (years >= cohort).astype(float)
+    X = np.stack([np.outer(tr & (reg == r), post) for r in usable])
+    fit = _fit(Y, X, np.ones(len(units)), units[cluster].to_numpy(), strata=reg)
+    G = int(units[cluster].nunique())
+    q = stats.t.ppf(0.5 + level / 2, G - 1)
+    names = regions.set_index("region_code")["region"]
+    acc = set(map(str, accord_regions))
+    rows = []
+    for j, r in enumerate(usable):
+        b, s = float(fit.params[j]), float(fit.bse[j])
+        rows.append({"region_code": r, "region": names.get(r, r), "estimate": b, "se": s,
+                     "ci_lo": b - q * s, "ci_hi": b + q * s, "n_treated": int(n_t[r]),
+                     "n_controls": int(n_c[r]), "accord": r in acc})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- audit check
+def zone_ti_shares(contours_epci, contours_zone, membership: pd.DataFrame,
+                   employment: pd.DataFrame, indicators: pd.DataFrame,
+                   epci_members: pd.DataFrame, *, wave: int = 1, year: int = 2019,
+                   grand_paris: str = "200054781") -> pd.DataFrame:
+    r"""Approximate share of each zone d'emploi's employment located in labelled EPCI.
+
+    Zones d'emploi and EPCI do not nest, and no commune-level location is
+    available, so the share is approximated by overlaying the (simplified)
+    boundaries:
+
+    .. math::
+
+        s_z = \frac{\sum_e a_{ez}\, E_e\, \ell_e}{\sum_e a_{ez}\, E_e},
+
+    with :math:`a_{ez}` the share of EPCI :math:`e`'s area lying in zone
+    :math:`z`, :math:`E_e` its private employment in ``year`` and
+    :math:`\ell_e \in [0,1]` its labelled part: 1 for a listed EPCI (or EPT),
+    the population share of its listed communes for a partly listed EPCI, 0
+    otherwise. Employment within an EPCI is thus assumed spread in
+    proportion to area. The contours hold the EPT of the Métropole du Grand
+    Paris instead of the Métropole; each gets the Métropole's employment in
+    proportion to its 2022 population.
+    """
+    import geopandas as gpd
+
+    m = membership[membership["wave"] == wave]
+    emp = employment[employment["year"] == year].set_index("code")["employment"].astype(float)
+    pop = indicators.set_index("epci_code")["P22_POP"].astype(float)
+    e = contours_epci[["epci_code", "geometry"]].copy()
+    e["employment"] = e["epci_code"].map(emp)
+    mgp = e["employment"].isna() & e["epci_code"].isin(pop.index)
+    if mgp.any() and grand_paris in emp.index:
+        p = e.loc[mgp, "epci_code"].map(pop)
+        e.loc[mgp, "employment"] = emp[grand_paris] * p / p.sum()
+    e["employment"] = e["employment"].fillna(0.0)
+    labelled = set(m.loc[m["member_type"].isin(["epci", "ept"]), "epci_code"])
+    com = m[m["member_type"] == "commune"]
+    mem = epci_members.assign(population=epci_members["population"].astype(float))
+    tot = mem.groupby("epci_code")["population"].sum()
+    listed = mem[mem["commune_code"].isin(_commune_codes(com, epci_members))]
+    part = listed.groupby("epci_code")["population"].sum() / tot
+    e["labelled"] = np.where(e["epci_code"].isin(labelled), 1.0,
+                             e["epci_code"].map(part).fillna(0.0))
+    ov = gpd.overlay(e, contours_zone[["zone_code", "geometry"]], how="intersection",
+                     keep_geom_type=True)
+    ov["area"] = ov.geometry.area
+    ov["a"] = ov["area"] / ov.groupby("epci_code")["area"].transform("sum")
+    ov["emp"] = ov["a"] * ov["employment"]
+    ov["emp_ti"] = ov["emp"] * ov["labelled"]
+    z = ov.groupby("zone_code")[["emp", "emp_ti"]].sum()
+    return pd.DataFrame({"zone_code": z.index, "ti_share": (z["emp_ti"] / z["emp"]).to_numpy()}
+                        ).fillna({"ti_share": 0.0})
+
+
+def _commune_codes(commune_members: pd.DataFrame, epci_members: pd.DataFrame) -> list[str]:
+    """INSEE codes of communes listed by their SIREN, via their label within their EPCI."""
+    out = []
+    for r in commune_members.itertuples():
+        cand = epci_members[(epci_members["epci_code"] == r.cog_epci_code)
+                            & (epci_members["commune"] == r.epci_label)]
+        out += cand["commune_code"].tolist()
+    return out
+
+
+def audit_industrial_losses(zone_employment: pd.DataFrame, shares: pd.DataFrame, *,
+                            start: int = 2019, end: int = 2022, threshold: float = 0.5
+                            ) -> dict[str, Any]:
+    r"""Descriptive check: where did the net industrial job losses happen?
+
+    Industry = NA38 sectors with ``a5 == 'BE'``. For each zone,
+    :math:`\Delta_z` = industrial employment in ``end`` minus ``start``,
+    summed over the sectors observed in both years (cells withheld for
+    secrecy in either year are left out of both). Two readings:
+
+    * **allocation**: :math:`\Delta_z` split between the labelled and the
+      other part of the zone in proportion to :math:`s_z`
+      (:func:`zone_ti_shares`); the share of the losses (sum of
+      :math:`\Delta_z < 0`) falling in labelled territory is
+      :math:`\sum_{\Delta_z<0} s_z\Delta_z / \sum_{\Delta_z<0}\Delta_z`;
+    * **classification**: zones with :math:`s_z \ge` ``threshold`` count
+      as labelled.
+
+    Both are compared with the labelled share of industrial employment in
+    ``start``: if labelled territories hold most industrial jobs, they will
+    hold most losses even without any effect of the label.
+
+    Returns
+    -------
+    dict
+        ``table`` (one row per reading) and ``zones`` (per-zone changes).
+    """
+    ind = zone_employment[zone_employment["a5"] == "BE"]
+    if ind.duplicated(["zone_code", "sector_code", "year"]).any():
+        raise ValueError("zone_employment has duplicated (zone_code, sector_code, year) rows")
+    wide = ind.pivot(index=["zone_code", "sector_code"], columns="year", values="employment")
+    if start not in wide.columns or end not in wide.columns:
+        raise ValueError(f"zone_employment lacks year {start} or {end}")
+    pair = wide[[start, end]]
+    both = pair.dropna()
+    n_dropped = int((pair.notna().any(axis=1) & pair.isna().any(axis=1)).sum())
+    z = both.groupby("zone_code").sum().rename(columns={start: "emp_start", end: "emp_end"})
+    z["change"] = z["emp_end"] - z["emp_start"]
+    z = z.join(shares.set_index("zone_code"), how="inner")
+    z["labelled_zone"] = z["ti_share"] >= threshold
+    loss = z["change"] < 0
+    L = float(z.loc[loss, "change"].sum())
+    rows = [
+        {"reading": "allocation by labelled share",
+         "share_of_industrial_employment": float((z["ti_share"] * z["emp_start"]).sum()
+                                                 / z["emp_start"].sum()),
+         "share_of_losses": float((z["ti_share"] * z["change"])[loss].sum() / L),
+         "net_change_labelled": float((z["ti_share"] * z["change"]).sum()),
+         "net_change_other": float(((1 - z["ti_share"]) * z["change"]).sum())},
+        {"reading": f"zones with labelled share >= {threshold:.0%}",
+         "share_of_industrial_employment": float(z.loc[z["labelled_zone"], "emp_start"].sum()
+                                                 / z["emp_start"].sum()),
+         "share_of_losses": float(z.loc[loss & z["labelled_zone"], "change"].sum() / L),
+         "net_change_labelled": float(z.loc[z["labelled_zone"], "change"].sum()),
+         "net_change_other": float(z.loc[~z["labelled_zone"], "change"].sum())},
+    ]
+    return {"table": pd.DataFrame(rows), "zones": z.reset_index(),
+            "total_losses": L, "net_change": float(z["change"].sum()),
+            "n_zones": int(len(z)), "n_losing_zones": int(loss.sum()),
+            "n_cells_dropped": n_dropped}
+
+
+# --------------------------------------------------------------------------- figures
+def wave_map_frame(contours_epci, membership: pd.DataFrame) -> Any:
+    """Contours of the EPCI with one 0/1 column per wave (NaN = partly labelled)."""
+    g = contours_epci[["epci_code", "epci", "geometry"]].copy()
+    for w in (1, 2):
+        m = membership[membership["wave"] == w]
+        whole = set(m.loc[m["member_type"].isin(["epci", "ept"]), "epci_code"])
+        part = set(m.loc[m["member_type"] == "commune", "cog_epci_code"]) - whole
+        g[f"wave{w}"] = np.where(g["epci_code"].isin(whole), 1.0,
+                                 np.where(g["epci_code"].isin(part), np.nan, 0.0))
+    return g
+
+
+def map_waves(contours_epci, membership: pd.DataFrame, regions=None):
+    """Two maps side by side: EPCI labelled in wave 1 (2018-2022) and wave 2 (2023-2027).
+
+    Uses :func:`reindus.maps.choropleth` (EPCI partly labelled through some
+    of their communes are hatched). Returns ``(fig, frame)`` with the plotted
+    values (without geometries) for :func:`reindus.reporting.save_figure`.
+    """
+    import matplotlib.pyplot as plt
+
+    from reindus import maps
+
+    g = wave_map_frame(contours_epci, membership)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 6.5))
+    for ax, w in zip(axes, (1, 2), strict=True):
+        maps.choropleth(g, f"wave{w}", ax=ax, cmap="Blues", vmin=0, vmax=1,
+                        legend_label="1 = EPCI labelled, 0 = not labelled",
+                        missing_label="partly labelled (some communes)",
+                        title=f"Wave {w} ({'2018-2022' if w == 1 else '2023-2027'})",
+                        linewidth=0.1)
+        if regions is not None:
+            regions.boundary.plot(ax=ax, color="black", linewidth=0.5)
+    fig.tight_layout()
+    return fig, pd.DataFrame(g.drop(columns="geometry"))
+
+
+def plot_event_study(results: Mapping[str, EstimateResult], *, title: str = "",
+                     unit: str = "log points"):
+    """Event-study coefficients with intervals, one series per result."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    frames = []
+    n = len(results)
+    for i, (label, r) in enumerate(results.items()):
+        d = r.details.copy()
+        x = d["year"] + (i - (n - 1) / 2) * 0.15
+        ax.errorbar(x, d["coef"], yerr=[d["coef"] - d["ci_lo"], d["ci_hi"] - d["coef"]],
+                    fmt="o-", capsize=3, ms=4, label=label)
+        frames.append(d.assign(series=label))
+    ref = next(iter(results.values())).periods.get("reference")
+    ax.axhline(0, color="grey", lw=0.8)
+    if ref is not None:
+        ax.axvline(ref + 0.5, color="grey", ls="--", lw=0.8)
+    ax.set_xlabel("year")
+    ax.set_ylabel(f"gap treated - controls ({unit})")
+    ax.set_title(title)
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig, pd.concat(frames, ignore_index=True)
+
+
+def plot_heterogeneity(table: pd.DataFrame, *, highlight: str | None = None,
+                       unit: str = "log points"):
+    """Region estimates with intervals; accord regions in orange, ``highlight`` in bold."""
+    import matplotlib.pyplot as plt
+
+    d = table.sort_values("estimate").reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(7, 5))
+    colours = np.where(d["accord"], "tab:orange", "tab:blue")
+    for i, r in d.iterrows():
+        ax.errorbar(r["estimate"], i, xerr=[[r["estimate"] - r["ci_lo"]],
+                                            [r["ci_hi"] - r["estimate"]]],
+                    fmt="o", color=colours[i], capsize=3)
+    ax.set_yticks(range(len(d)))
+    ax.set_yticklabels([f"{r.region} ({r.n_treated}/{r.n_controls})" for r in d.itertuples()],
+                       fontsize=8)
+    for lab, code in zip(ax.get_yticklabels(), d["region_code"], strict=True):
+        if code == highlight:
+            lab.set_fontweight("bold")
+    ax.axvline(0, color="grey", lw=0.8)
+    ax.set_xlabel(f"DiD estimate ({unit}); orange = region with an accord")
+    fig.tight_layout()
+    return fig, d
+
+
+# --------------------------------------------------------------------------- tables
+def estimates_table(results: Mapping[str, EstimateResult], digits: int = 4) -> pd.DataFrame:
+    """Compact side-by-side table: label, method, inference, estimate, interval, p, counts."""
+    rows = []
+    for label, r in results.items():
+        d = r.diagnostics
+        pt = d.get("pretrend") or {}
+        rows.append({"label": label, "method": r.method, "inference": r.inference,
+                     "estimate": round(float(r.estimate), digits),
+                     "ci_lo": round(float(r.ci[0]), digits),
+                     "ci_hi": round(float(r.ci[1]), digits),
+                     "p_value": round(float(r.p_value), 3),
+                     "pretrend_p": round(float(pt["p_value"]), 3) if pt else np.nan,
+                     "n_treated": d.get("n_treated"), "n_controls": d.get("n_controls"),
+                     "n_clusters": d.get("n_clusters")})
+    return pd.DataFrame(rows)
+
+
+def group_means(panel: pd.DataFrame, outcome: str = "index") -> pd.DataFrame:
+    """Mean of ``outcome`` by group and year (unweighted across EPCI), for plotting."""
+    g = (panel.groupby([panel["group"].astype(str), "year"])[outcome].mean()
+         .rename("mean").reset_index())
+    g["n_epci"] = g["group"].map(panel.groupby(panel["group"].astype(str))["epci_code"].nunique())
+    return g
+
+
+def placebo_in_time(panel: pd.DataFrame, *, cohort: int = 2019, fake: int = 2016
+                    ) -> pd.DataFrame:
+    """Pre-treatment panel (years < ``cohort``) where ``cohort`` is moved to ``fake``.
+
+    An effect "found" at the fake date, before any label existed, measures how
+    much the design picks up differences in trends rather than effects.
+    Other cohorts are dropped.
+    """
+    if not fake < cohort:
+        raise ValueError("the fake date must come before the true one")
+    is_cohort = (panel["first_treated"] == cohort).fillna(False).astype(bool)
+    keep = panel["first_treated"].isna() | is_cohort
+    out = panel[keep & (panel["year"] < cohort)].copy()
+    out.loc[is_cohort[out.index], "first_treated"] = fake
+    return out
