@@ -61,7 +61,7 @@ def run_checks(verbose: bool = False) -> list[str]:
                             f"`reindus run {nb.stem[:2]}`")
         if any(o.get("output_type") == "error" for c in cells for o in c.get("outputs", [])):
             problems.append(f"{nb.name}: a stored output is an error")
-        if not (config.reports_dir() / "results" / f"{nb.stem}.json").exists():
+        if not (config.ROOT / "reports" / "results" / f"{nb.stem}.json").exists():
             problems.append(f"{nb.name}: no reports/results/{nb.stem}.json; run `make reports`")
     if verbose and not problems:
         print(f"checked {len(manifest['tables'])} processed tables and {len(notebook_paths())} notebooks")

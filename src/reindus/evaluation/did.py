@@ -214,7 +214,7 @@ def _wild(Y, D, level, n_boot, rng, tau, se):
         delta = aY - tau0 * aD
         var = c * ((sY - tau0 * sD) ** 2).sum(axis=1) / S**2
         tstar = np.abs(delta) / np.sqrt(np.maximum(var, 1e-300))
-        tobs = abs(tau - tau0) / se
+        tobs = abs(tau - tau0) / max(se, 1e-300)
         return float((tstar >= tobs - 1e-12).mean())
 
     lo, hi = invert_test(pfun, tau, se, 1 - level, max_width=1e4)
@@ -274,6 +274,7 @@ def did(
     n_boot: int = 999,
     n_perm: int = 999,
     seed: int = 0,
+    detrend: bool = False,
     use_statsmodels: bool = True,
 ) -> EstimateResult:
     r"""Two-way fixed-effects DiD of ``outcome`` for ``treated`` vs ``controls``.
@@ -297,6 +298,11 @@ def did(
     n_boot, n_perm, seed
         Wild bootstrap draws, maximum number of permutations, and the seed
         (results are deterministic given the seed).
+    detrend
+        Remove from every unit its own linear trend fitted on the
+        pre-treatment periods (before the earliest start) and extrapolated:
+        a robustness check against diverging pre-trends, which assumes the
+        pre-period trend would have continued.
     use_statsmodels
         Fit the point estimate and cluster-robust SE with statsmodels OLS on
         unit and period dummies (otherwise the identical closed form; used by
@@ -325,6 +331,9 @@ def did(
     rows = list(range(len(tr)))
     starts = [spos[t] for t in tr]
     Y = wp.Y
+    if detrend:
+        Y = detrend_pre(Y, min(starts))
+        wp = WidePanel(Y, wp.units, wp.periods)
     D = treatment_matrix(*Y.shape, dict(zip(rows, starts, strict=True)))
 
     tau, se = cluster_se(Y, D)
@@ -334,7 +343,8 @@ def did(
     inf: dict[str, dict[str, Any]] = {}
     if "cluster" in methods:
         q = stats.t.ppf(0.5 + level / 2, G - 1)
-        inf["cluster"] = {"p_value": float(2 * stats.t.sf(abs(tau / se), G - 1)),
+        tstat = abs(tau) / se if se > 0 else (np.inf if tau != 0 else 0.0)
+        inf["cluster"] = {"p_value": float(2 * stats.t.sf(tstat, G - 1)),
                           "ci": (tau - q * se, tau + q * se), "se": se, "df": G - 1}
     if "wild" in methods:
         inf["wild"] = _wild(Y, D, level, n_boot, np.random.default_rng(rng.integers(2**32)),
@@ -365,10 +375,18 @@ def did(
                  "n_pre": first_post, "n_post": Y.shape[1] - first_post,
                  "start": {t: wp.label(s) for t, s in spos.items()}},
         n_obs=int(Y.size),
-        level=level,
-        diagnostics={"inference": inf, "cluster_se": se,
+        level=float(head.get("achieved_level", level)),
+        diagnostics={"inference": inf, "cluster_se": se, "detrend": detrend,
                      "gap_pre_mean": float(pre_mean), "gap_post_mean": float(post_mean)},
     )
+
+
+def detrend_pre(Y: np.ndarray, t0: int) -> np.ndarray:
+    r"""Subtract each row's OLS line :math:`a_i + b_i t` fitted on columns ``< t0``."""
+    t = np.arange(Y.shape[1], dtype=float)
+    X = np.column_stack([np.ones(t0), t[:t0]])
+    coef = np.linalg.lstsq(X, Y[:, :t0].T, rcond=None)[0]  # (2, N)
+    return Y - (coef[0][:, None] + coef[1][:, None] * t[None, :])
 
 
 def _statsmodels_fit(wp: WidePanel, D: np.ndarray) -> tuple[float, float]:

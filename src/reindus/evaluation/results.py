@@ -89,7 +89,7 @@ class EstimateResult:
         p = "NA" if self.p_value is None else f"{self.p_value:.3f}"
         return (f"{self.method} [{self.inference}]: {_fmt(self.estimate, digits)} "
                 f"({int(round(self.level * 100))}% CI {_fmt(self.ci[0], digits)}, "
-                f"{_fmt(self.ci[1], digits)}), p = {p}, treated = {','.join(self.treated)}, "
+                f"{_fmt(self.ci[1], digits)}), p = {p}, treated = {_units(self.treated)}, "
                 f"{len(self.controls)} controls, n = {self.n_obs}")
 
     def record(self, name: str, *, unit: str = "log points", note: str = "", **extra: Any
@@ -103,11 +103,24 @@ class EstimateResult:
             interval=(_finite_or_none(lo), _finite_or_none(hi)),
             unit=unit, method=f"{self.method} [{self.inference}]", n=self.n_obs,
             p_value=None if self.p_value is None else float(self.p_value),
-            note=note, level=self.level, treated=list(self.treated),
-            controls=list(self.controls), **extra)
+            note=note, level=self.level,
+            # Hundreds of EPCI codes would drown the results file: list few units, count many.
+            **({"treated": list(self.treated)} if len(self.treated) <= _MAX_LISTED
+               else {"n_treated": len(self.treated)}),
+            **({"controls": list(self.controls)} if len(self.controls) <= _MAX_LISTED
+               else {"n_controls": len(self.controls)}),
+            **extra)
 
     def __repr__(self) -> str:  # short, deterministic
         return f"EstimateResult({self.summary()})"
+
+
+_MAX_LISTED = 20
+
+
+def _units(units: list[str]) -> str:
+    """Unit codes for a one-line summary: listed when few, counted when many."""
+    return ",".join(map(str, units)) if len(units) <= _MAX_LISTED else f"{len(units)} units"
 
 
 def _finite_or_none(x: float) -> float | None:

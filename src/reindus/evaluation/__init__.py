@@ -1,0 +1,13 @@
+"""Evaluation of the Région–Intercommunalités de France accords (issue 4).
+
+Pure functions on tidy panels: :mod:`.did` (two-way fixed effects with
+small-sample inference), :mod:`.event_study`, :mod:`.synth` (synthetic
+control), :mod:`.staggered` (Callaway–Sant'Anna), :mod:`.robustness`,
+:mod:`.panel` (the regional panel and treatment dates) and :mod:`.simulate`
+(synthetic panels for validation). Every estimator returns an
+:class:`~reindus.evaluation.results.EstimateResult`.
+"""
+
+from reindus.evaluation.results import EstimateResult, results_table
+
+__all__ = ["EstimateResult", "results_table"]
