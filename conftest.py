@@ -9,7 +9,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -18,6 +20,7 @@ import pytest
 from reindus import config
 
 _REPORTS = tempfile.mkdtemp(prefix="reindus-test-reports-")
+atexit.register(shutil.rmtree, _REPORTS, ignore_errors=True)
 os.environ["REINDUS_REPORTS"] = _REPORTS  # inherited by the nbval kernels too
 
 
