@@ -15,7 +15,7 @@ from reindus import config, docs, site
 @pytest.fixture(scope="module")
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     reports = tmp_path_factory.mktemp("site")
-    for sub in ("figures", "results"):
+    for sub in ("figures", "results", "sweeps"):
         if (config.ROOT / "reports" / sub).exists():
             shutil.copytree(config.ROOT / "reports" / sub, reports / sub)
     site.build_site(reports)

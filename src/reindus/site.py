@@ -95,6 +95,11 @@ def build_site(reports: Path | None = None) -> Path:
                 f"<td>{'[' + ', '.join(_fmt(x) for x in interval) + ']' if interval else ''}</td>"
                 f"<td>{_fmt(r['p_value']) if r.get('p_value') is not None else ''}</td>"
                 f"<td>{_esc(r.get('unit', ''))}</td><td>{_esc(r.get('method', ''))}</td></tr>")
+    sweeps = sorted((reports / "sweeps").glob("*.csv"))
+    sweep_items = "".join(
+        f'<li><a href="sweeps/{_esc(s.name)}">{_esc(s.stem)}</a> (table)'
+        + (f' · <a href="sweeps/{_esc(s.stem)}.png">summary figure</a>' if s.with_suffix(".png").exists()
+           else "") + "</li>" for s in sweeps)
     body = (
         "<p>Reproducible research notebooks on the reindustrialisation of French territories. "
         "Every figure comes with the data behind it; every headline number with its method and "
@@ -104,7 +109,10 @@ def build_site(reports: Path | None = None) -> Path:
         + "</ul><h2>Headline results</h2><table><tr><th>notebook</th><th>name</th><th>estimate</th>"
         "<th>interval</th><th>p-value</th><th>unit</th><th>method</th></tr>" + "".join(res_rows)
         + "</table><h2>Figures</h2><div class=\"grid\">" + "".join(cards) + "</div>"
-        "<h2>Data</h2><p><a href=\"provenance.html\">Data sources, licences and provenance</a>. "
+        + ("<h2>Parameter sweeps</h2><p>Each notebook rerun over a grid of parameters "
+           "(<code>reindus sweep sweeps/&lt;grid&gt;.yaml</code>), results gathered in one "
+           f"table.</p><ul>{sweep_items}</ul>" if sweeps else "")
+        + "<h2>Data</h2><p><a href=\"provenance.html\">Data sources, licences and provenance</a>. "
         "Urssaf data: ODbL 1.0; Insee and IGN: Licence Ouverte 2.0.</p>")
     index = reports / "index.html"
     write_text(_page("reindus: reports", body), index)

@@ -106,14 +106,22 @@ def _summary_figure(table: pd.DataFrame, grid: dict[str, Any], path: Path) -> No
     sub["estimate"] = pd.to_numeric(sub["estimate"], errors="coerce")
     if sub.empty or sub["estimate"].isna().all():
         return
-    labels = sub[[c for c in sub.columns if c.startswith("param_")]].astype(str).agg(" ".join, axis=1)
+    params = sub[[c for c in sub.columns if c.startswith("param_")]].astype(str)
+    if "param_region" in params:  # region codes read better as names
+        from reindus import data
+
+        names = data.geography("region").set_index("region_code")["region"]
+        params["param_region"] = params["param_region"].map(lambda c: names.get(c, c))
+    # parameters that do not vary add nothing to the labels
+    varying = [c for c in params if params[c].nunique() > 1] or list(params.columns)
+    labels = params[varying].agg(" · ".join, axis=1)
     fig, ax = plt.subplots(figsize=(8, 0.35 * len(sub) + 1.5))
     ax.barh(labels, sub["estimate"], color="#34699a")
     if sub["ci_low"].notna().any():
         lo, hi = pd.to_numeric(sub["ci_low"]), pd.to_numeric(sub["ci_high"])
         ax.errorbar(sub["estimate"], labels, xerr=[sub["estimate"] - lo, hi - sub["estimate"]],
                     fmt="none", ecolor="black", capsize=3)
-    ax.set_xlabel(f"{grid['summary']} ({sub['unit'].iloc[0]})")
+    ax.set_xlabel(f"{grid['summary'].strip('*_')} ({sub['unit'].iloc[0]})")
     ax.set_title(f"Sweep {grid['name']}: notebook {grid['notebook']}")
     ax.invert_yaxis()
     path.parent.mkdir(parents=True, exist_ok=True)
