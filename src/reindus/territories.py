@@ -805,9 +805,9 @@ def zone_ti_shares(contours_epci, contours_zone, membership: pd.DataFrame,
     :math:`\ell_e \in [0,1]` its labelled part: 1 for a listed EPCI (or EPT),
     the population share of its listed communes for a partly listed EPCI, 0
     otherwise. Employment within an EPCI is thus assumed spread in
-    proportion to area. The contours hold the EPT of the Métropole du Grand
-    Paris instead of the Métropole; each gets the Métropole's employment in
-    proportion to its 2022 population.
+    proportion to area. The contours hold both the Métropole du Grand Paris
+    and its EPT, which overlap: the Métropole's own polygon is dropped and each
+    EPT gets the Métropole's employment in proportion to its 2022 population.
     """
     import geopandas as gpd
 
@@ -820,6 +820,8 @@ def zone_ti_shares(contours_epci, contours_zone, membership: pd.DataFrame,
     if mgp.any() and grand_paris in emp.index:
         p = e.loc[mgp, "epci_code"].map(pop)
         e.loc[mgp, "employment"] = emp[grand_paris] * p / p.sum()
+        # counted through its EPT: keeping the Métropole's polygon would count it twice
+        e = e[e["epci_code"] != grand_paris]
     e["employment"] = e["employment"].fillna(0.0)
     labelled = set(m.loc[m["member_type"].isin(["epci", "ept"]), "epci_code"])
     com = m[m["member_type"] == "commune"]
@@ -937,6 +939,9 @@ def map_waves(contours_epci, membership: pd.DataFrame, regions=None):
     from reindus import maps
 
     g = wave_map_frame(contours_epci, membership)
+    # The contours hold the Métropole du Grand Paris and its EPT, which overlap; the
+    # labels are given to EPT, so the Métropole's polygon would hide them.
+    g = g[g["epci_code"] != "200054781"]
     fig, axes = plt.subplots(1, 2, figsize=(12, 6.5))
     for ax, w in zip(axes, (1, 2), strict=True):
         maps.choropleth(g, f"wave{w}", ax=ax, cmap="Blues", vmin=0, vmax=1,
