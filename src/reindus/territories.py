@@ -930,28 +930,40 @@ def wave_map_frame(contours_epci, membership: pd.DataFrame) -> Any:
 def map_waves(contours_epci, membership: pd.DataFrame, regions=None):
     """Two maps side by side: EPCI labelled in wave 1 (2018-2022) and wave 2 (2023-2027).
 
-    Uses :func:`reindus.maps.choropleth` (EPCI partly labelled through some
-    of their communes are hatched). Returns ``(fig, frame)`` with the plotted
-    values (without geometries) for :func:`reindus.reporting.save_figure`.
+    A label is a category, not a quantity: labelled EPCI are drawn dark, the others
+    light, EPCI labelled through some of their communes only are hatched, with a
+    legend of the three classes (Lambert-93). Returns ``(fig, frame)`` with the
+    plotted values (without geometries) for :func:`reindus.reporting.save_figure`.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
 
-    from reindus import maps
+    from reindus.maps import LAMBERT_93, MISSING_COLOUR
 
-    g = wave_map_frame(contours_epci, membership)
+    g = wave_map_frame(contours_epci, membership).to_crs(LAMBERT_93)
     # The contours hold the Métropole du Grand Paris and its EPT, which overlap; the
     # labels are given to EPT, so the Métropole's polygon would hide them.
     g = g[g["epci_code"] != "200054781"]
+    colours = {"labelled": "#08519c", "not labelled": "#eff3ff"}
     fig, axes = plt.subplots(1, 2, figsize=(12, 6.5))
     for ax, w in zip(axes, (1, 2), strict=True):
-        maps.choropleth(g, f"wave{w}", ax=ax, cmap="Blues", vmin=0, vmax=1,
-                        legend_label="1 = EPCI labelled, 0 = not labelled",
-                        missing_label="partly labelled (some communes)",
-                        title=f"Wave {w} ({'2018-2022' if w == 1 else '2023-2027'})",
-                        linewidth=0.1)
+        col = g[f"wave{w}"]
+        g[col == 1].plot(ax=ax, color=colours["labelled"], edgecolor="white", linewidth=0.1)
+        g[col == 0].plot(ax=ax, color=colours["not labelled"], edgecolor="#c6dbef", linewidth=0.1)
+        g[col.isna()].plot(ax=ax, color=MISSING_COLOUR, hatch="////", edgecolor="#969696",
+                           linewidth=0.1)
         if regions is not None:
-            regions.boundary.plot(ax=ax, color="black", linewidth=0.5)
-    fig.tight_layout()
+            regions.to_crs(LAMBERT_93).boundary.plot(ax=ax, color="black", linewidth=0.5)
+        n = int((col == 1).sum())
+        ax.set_title(f"Wave {w} ({'2018-2022' if w == 1 else '2023-2027'}): {n} EPCI labelled")
+        ax.set_axis_off()
+        ax.set_aspect("equal")
+    handles = [Patch(facecolor=colours["labelled"], label="EPCI labelled"),
+               Patch(facecolor=colours["not labelled"], edgecolor="#c6dbef", label="not labelled"),
+               Patch(facecolor=MISSING_COLOUR, hatch="////", edgecolor="#969696",
+                     label="partly labelled (some communes)")]
+    fig.legend(handles=handles, loc="lower center", ncol=3, frameon=False)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig, pd.DataFrame(g.drop(columns="geometry"))
 
 
