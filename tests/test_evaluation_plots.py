@@ -1,0 +1,148 @@
+"""Figures and printed reports of the evaluation (reindus.evaluation.plots)."""
+
+from __future__ import annotations
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from reindus.evaluation import plots
+from reindus.evaluation.descriptive import before_after, index_paths
+from reindus.evaluation.event_study import event_study
+from reindus.evaluation.simulate import simulate_panel
+from reindus.evaluation.staggered import callaway_santanna
+from reindus.evaluation.synth import synth
+
+matplotlib.use("Agg")
+
+N_UNITS, N_PERIODS, START = 6, 40, 32
+NAMES = {f"u{i:02d}": f"Region {i}" for i in range(N_UNITS)}
+DONORS = [f"u{i:02d}" for i in range(1, N_UNITS)]
+
+
+@pytest.fixture(scope="module")
+def sim() -> pd.DataFrame:
+    return simulate_panel(n_units=N_UNITS, n_periods=N_PERIODS, treated=[0], start=START,
+                          effect=0.05, seed=11)
+
+
+@pytest.fixture(scope="module")
+def synth_result(sim):
+    return synth(sim, treated="u00", start=START, donors=DONORS)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    matplotlib.pyplot.close("all")
+
+
+def test_event_study_plot_returns_the_plotted_coefficients(sim):
+    es = event_study(sim, treated="u00", start=START, controls=DONORS, leads=4, n_perm=99, seed=1)
+    fig, data = plots.plot_event_study(es, start=START, title="simulated")
+    assert isinstance(fig, Figure)
+    assert {"event_time", "coef", "ci_lo", "ci_hi", "ci_lo_cluster", "ci_hi_cluster",
+            "binned"} <= set(data.columns)
+    # one row per coefficient, in percent of the estimator's log points
+    assert len(data) == len(es.details)
+    np.testing.assert_allclose(data["coef"], 100 * es.details["coef"])
+    assert data["event_time"].min() == -4
+    assert "-4 = 4 or more before" in fig.axes[0].get_xlabel()
+    text = plots.event_study_report(es)
+    assert f"mean of the post coefficients: {100 * es.estimate:.2f} %" in text
+    assert "Joint pre-trend test, " in text
+
+
+def test_synthetic_controls_plot_has_one_row_of_panels_per_treated_unit(sim, synth_result):
+    other = synth(sim, treated="u01", start=START, donors=DONORS[1:])
+    fig, data = plots.plot_synthetic_controls({"u00": synth_result, "u01": other}, NAMES,
+                                              title="simulated")
+    assert isinstance(fig, Figure)
+    assert len(fig.axes) == 4
+    assert list(data.columns) == ["period", "treated", "synthetic", "gap", "post", "region"]
+    assert len(data) == 2 * N_PERIODS
+    assert data["region"].tolist() == ["u00"] * N_PERIODS + ["u01"] * N_PERIODS
+    assert data["post"].sum() == 2 * (N_PERIODS - START)
+    # the gap panel draws every donor's placebo gap plus the treated gap
+    n_placebos = sum(c.startswith("placebo_gap_") for c in synth_result.details.columns)
+    # + treated gap, legend stub, zero line, start line
+    assert len(fig.axes[1].lines) == n_placebos + 4
+
+
+def test_synth_report_lists_the_weights(synth_result):
+    text = plots.synth_report(synth_result, NAMES)
+    w = synth_result.diagnostics["weights"].query("weight > 0.001")
+    assert text.startswith(f"Region 0 from {START} ({N_PERIODS - START} post quarters), "
+                           f"{len(DONORS)} donors")
+    weights_line = next(line for line in text.splitlines() if "weights:" in line)
+    for donor, weight in zip(w["donor"], w["weight"], strict=True):
+        assert f"{NAMES[donor]} {weight:.3f}" in weights_line
+    assert "placebo in space" in text and "leave one donor out: without" in text
+    assert f"effect (mean gap) {100 * synth_result.estimate:.2f} %" in text
+    # without names, codes are shown
+    assert "u00 from" in plots.synth_report(synth_result)
+
+
+def test_synth_report_rejects_other_results(sim):
+    es = event_study(sim, treated="u00", start=START, controls=DONORS, leads=4, n_perm=19)
+    with pytest.raises(TypeError, match="synth"):
+        plots.synth_report(es, NAMES)
+
+
+def test_index_paths_and_before_after_on_quarters(sim):
+    quarters = pd.period_range("2015Q1", periods=N_PERIODS, freq="Q-DEC")
+    panel = sim.assign(quarter=quarters[sim["period"]], employment=np.exp(sim["y"]),
+                       log_employment=sim["y"])
+    start = quarters[START]
+    paths = index_paths(panel, treated="u00", donors=DONORS, base=start - 1, unit="unit")
+    fig, data = plots.plot_index_paths(paths, start=start, label="Region 0", ylabel="index",
+                                       title="t", break_at=quarters[20])
+    assert isinstance(fig, Figure)
+    assert list(data.columns) == ["period", "treated", "donor_mean", "donor_min", "donor_max"]
+    assert len(data) == N_PERIODS
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert texts == [" accord", " apprentices counted"]
+    ba = before_after(panel, treated="u00", start=start, donors=DONORS, quarters=4)
+    report = plots.before_after_report(ba, NAMES)
+    assert report.splitlines()[0].startswith("Before/after over ")
+    assert "Region 0" in report and "treated - donor mean" in report
+
+
+def test_event_profile_and_scenario_table(sim):
+    cs = callaway_santanna(sim, n_perm=49, seed=2)
+    fig, ev = plots.plot_event_profile(cs, NAMES, window=(-3, 2))
+    assert isinstance(fig, Figure)
+    assert ev["e"].between(-3, 2).all() and len(ev) == 6
+    np.testing.assert_allclose(ev["att_pct"], 100 * ev["att"])
+    assert "Region 0" in fig.axes[0].get_title()
+    tab = plots.staggered_table({"a": cs, "b": cs})
+    assert list(tab.columns) == ["scenario", "treated", "att_pct", "ci_lo_pct", "ci_hi_pct",
+                                 "p_value", "n_assignments"]
+    assert tab["scenario"].tolist() == ["a", "b"]
+    assert tab.loc[0, "att_pct"] == pytest.approx(100 * cs.estimate)
+
+
+def test_robustness_plot_and_report():
+    rob = pd.DataFrame({"spec": ["baseline", "detrended"], "estimator": ["did", "did"],
+                        "estimate": [0.01, -0.02], "ci_lo": [-0.01, -np.inf],
+                        "ci_hi": [0.03, np.inf], "p_value": [0.2, 0.9], "n_controls": [9, 9],
+                        "pre": ["2015Q1-2023Q4"] * 2, "start": ["2024Q1"] * 2, "n_obs": [10, 10]})
+    fig, data = plots.plot_robustness(rob, title="t")
+    assert isinstance(fig, Figure)
+    pd.testing.assert_frame_equal(data, rob)  # saved in log points, unclipped
+    segments = fig.axes[0].collections[0].get_segments()  # intervals, in %, clipped at 15
+    assert [tuple(seg[:, 0]) for seg in segments] == [pytest.approx((-1.0, 3.0)), (-15.0, 15.0)]
+    text = plots.robustness_report(rob)
+    assert "baseline" in text and "-2.0" in text and "inf" in text
+    with pytest.raises(ValueError, match="lacks columns"):
+        plots.robustness_report(rob.drop(columns="pre"))
+
+
+def test_bad_periods_raise_clearly():
+    paths = pd.DataFrame({"period": ["a", "b"], "treated": [100.0, 101.0],
+                          "donor_mean": [100.0, 100.5], "donor_min": [99.0, 99.0],
+                          "donor_max": [101.0, 102.0]})
+    with pytest.raises(ValueError, match="quarters"):
+        plots.plot_index_paths(paths, start="b", label="x", ylabel="y", title="t")
