@@ -71,3 +71,15 @@ def test_run_for_a_region_not_in_committed_outputs(reports_dir: Path) -> None:
     assert doc["results"] and all(not k.startswith("hdf_") for k in doc["results"])
     assert (run / "01-regions-compared.ipynb").exists()
     assert any((run / "figures").glob("01-*.png"))
+
+
+def test_stream_chunks_are_coalesced() -> None:
+    from reindus.notebooks import _coalesce_streams
+
+    outs = [{"output_type": "stream", "name": "stdout", "text": ["a\n", "b"]},
+            {"output_type": "stream", "name": "stdout", "text": ["c\n"]},
+            {"output_type": "display_data", "data": {}},
+            {"output_type": "stream", "name": "stdout", "text": "d\n"}]
+    got = _coalesce_streams(outs)
+    assert [o["output_type"] for o in got] == ["stream", "display_data", "stream"]
+    assert got[0]["text"] == ["a\n", "bc\n"] and got[2]["text"] == ["d\n"]

@@ -42,11 +42,29 @@ def _strip_volatile(path: Path) -> None:
     for key in ("start_time", "end_time", "duration", "input_path", "output_path", "exception"):
         pm.pop(key, None)
     for cell in nb.get("cells", []):
+        if cell.get("outputs"):
+            cell["outputs"] = _coalesce_streams(cell["outputs"])
         meta = cell.get("metadata", {})
         meta.pop("execution", None)
         meta.get("papermill", {}).clear()
         meta.pop("papermill", None)
     write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", path)
+
+
+def _coalesce_streams(outputs: list[dict]) -> list[dict]:
+    """Merge consecutive stdout (or stderr) chunks: how a kernel splits them varies by run."""
+    merged: list[dict] = []
+    for out in outputs:
+        prev = merged[-1] if merged else None
+        if (out.get("output_type") == "stream" and prev is not None
+                and prev.get("output_type") == "stream" and prev.get("name") == out.get("name")):
+            prev["text"] = "".join(prev["text"]) + "".join(out["text"])
+        else:
+            merged.append(out)
+    for out in merged:
+        if out.get("output_type") == "stream" and isinstance(out.get("text"), str):
+            out["text"] = out["text"].splitlines(keepends=True)
+    return merged
 
 
 def run_slug(stem: str, parameters: dict[str, Any]) -> str:
