@@ -122,15 +122,25 @@ def gross_flows(
         creation=("creation", "sum"), destruction=("destruction", "sum"),
         net=("change", "sum"), average_employment=("average", "sum"),
         n_cells=("change", "size"))
+    out = _add_rates(out)
+    cols = [*keys, time, "creation", "destruction", "net", "average_employment", "jcr", "jdr",
+            "net_rate", "reallocation_rate", "excess_reallocation_rate", "n_cells"]
+    return attach_labels(out[cols], frame)
+
+
+def _add_rates(out: pd.DataFrame) -> pd.DataFrame:
+    """DHS rates over average employment (missing where it is zero), shared by both levels.
+
+    jcr = C / X, jdr = D / X, net_rate = N / X, reallocation = jcr + jdr,
+    excess reallocation = reallocation - |net_rate|.
+    """
     x = out["average_employment"].where(out["average_employment"] > 0)
     out["jcr"] = out["creation"] / x
     out["jdr"] = out["destruction"] / x
     out["net_rate"] = out["net"] / x
     out["reallocation_rate"] = out["jcr"] + out["jdr"]
     out["excess_reallocation_rate"] = out["reallocation_rate"] - out["net_rate"].abs()
-    cols = [*keys, time, "creation", "destruction", "net", "average_employment", "jcr", "jdr",
-            "net_rate", "reallocation_rate", "excess_reallocation_rate", "n_cells"]
-    return attach_labels(out[cols], frame)
+    return out
 
 
 def annual_flows(
@@ -161,10 +171,5 @@ def annual_flows(
         creation=("creation", "sum"), destruction=("destruction", "sum"), net=("net", "sum"),
         average_employment=("average_employment", "mean"), n_quarters=(time, "size"))
     out = out.loc[out["n_quarters"] == 4].reset_index(drop=True)
-    x = out["average_employment"].where(out["average_employment"] > 0)
-    out["jcr"] = out["creation"] / x
-    out["jdr"] = out["destruction"] / x
-    out["net_rate"] = out["net"] / x
-    out["reallocation_rate"] = out["jcr"] + out["jdr"]
-    out["excess_reallocation_rate"] = out["reallocation_rate"] - out["net_rate"].abs()
+    out = _add_rates(out)
     return attach_labels(out, flows)
