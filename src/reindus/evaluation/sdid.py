@@ -56,10 +56,10 @@ Inference
 
 Interval :math:`\hat\tau \pm q\,\hat V^{1/2}`. The paper uses the normal
 quantile; with few controls the variance estimate rests on few placebos, so
-``dist="t"`` (default) uses Student quantiles with :math:`B - 1` degrees of
-freedom for the placebo variance (:math:`B` distinct placebo sets, at most
-:math:`N_0 - 1`) and :math:`N - 1` for the jackknife; ``dist="normal"``
-follows the paper.
+``dist="t"`` (default) uses Student quantiles with :math:`N_0 - 1` degrees of
+freedom for the placebo variance (the placebo sets overlap, so the variance
+rests on the :math:`N_0` controls however many sets are drawn) and
+:math:`N - 1` for the jackknife; ``dist="normal"`` follows the paper.
 
 Reference: Arkhangelsky, D., Athey, S., Hirshberg, D. A., Imbens, G. W. and
 Wager, S. (2021). Synthetic difference-in-differences. *American Economic
@@ -263,6 +263,7 @@ def sdid(
     unit: str = "unit",
     period: str = "period",
     controls: Iterable[Hashable] | None = None,
+    exclude_periods: Iterable[Any] | None = None,
     estimator: str = "sdid",
     inference: str | None = None,
     dist: str = "t",
@@ -277,6 +278,9 @@ def sdid(
     ----------
     panel, treated, start, outcome, unit, period, controls
         As :func:`reindus.evaluation.did.did`; one common ``start``.
+    exclude_periods
+        Pre-treatment periods dropped before fitting (e.g. the Covid
+        quarters): they get neither unit-weight fit nor time weight.
     estimator
         ``"sdid"`` (default), ``"sc"`` or ``"did"`` (the paper's three
         estimators through the same weights machinery).
@@ -315,6 +319,16 @@ def sdid(
         raise ValueError("sdid needs one common start for the treated units (block design)")
     t0 = next(iter(spos.values()))
     Y = wp.Y
+    periods = list(wp.periods)
+    if exclude_periods is not None:
+        excl = {str(p) for p in exclude_periods}
+        drop = [i for i, p in enumerate(periods) if str(p) in excl]
+        if any(i >= t0 for i in drop):
+            raise ValueError("exclude_periods must be pre-treatment periods")
+        keep = [i for i in range(len(periods)) if i not in set(drop)]
+        Y, periods, t0 = Y[:, keep], [periods[i] for i in keep], t0 - len(drop)
+        if t0 < 2:
+            raise ValueError("fewer than two pre-periods left after exclude_periods")
     n0, n1 = len(ctrl), len(tr)
     T = Y.shape[1]
     inf = inference or ("jackknife" if n1 >= 2 else "placebo")
@@ -324,7 +338,8 @@ def sdid(
         reps = sdid_placebo(Y, n0, t0, estimator=estimator, solver=solver, n_placebo=n_placebo,
                             rng=rng)
         se = float(reps.std(ddof=0))  # R: sqrt((B-1)/B) * sd
-        df = max(reps.size - 1, 1)
+        # the placebo sets overlap: the variance rests on the N0 controls, not on B sets
+        df = max(n0 - 1, 1)
     else:
         reps = sdid_jackknife(Y, n0, t0, fit)
         n = reps.size
@@ -339,7 +354,7 @@ def sdid(
     else:
         p, ci = float("nan"), (float("nan"), float("nan"))
     synth_path = fit.omega @ Y[:n0]
-    details = pd.DataFrame({"period": [str(x) for x in wp.periods],
+    details = pd.DataFrame({"period": [str(x) for x in periods],
                             "treated": Y[n0:].mean(axis=0), "control": synth_path,
                             "time_weight": np.concatenate([fit.lam, np.zeros(T - t0)]),
                             "post": np.arange(T) >= t0})
@@ -348,12 +363,14 @@ def sdid(
         method={"sdid": "synthetic_did", "sc": "synthetic_control_sdid",
                 "did": "did_sdid"}[estimator],
         inference=inf, treated=tr, controls=ctrl,
-        periods={"pre": (wp.label(0), wp.label(t0 - 1)), "post": (wp.label(t0), wp.label(T - 1)),
-                 "n_pre": t0, "n_post": T - t0, "start": wp.label(t0)},
+        periods={"pre": (str(periods[0]), str(periods[t0 - 1])),
+                 "post": (str(periods[t0]), str(periods[T - 1])),
+                 "n_pre": t0, "n_post": T - t0, "start": str(periods[t0]),
+                 "excluded": [str(p) for p in wp.periods if p not in set(periods)]},
         n_obs=int(Y.size), level=level,
         diagnostics={"se": se, "df": df, "dist": dist, "replicates": reps,
                      "unit_weights": pd.DataFrame({"unit": ctrl, "weight": fit.omega}),
-                     "time_weights": pd.DataFrame({"period": [wp.label(t) for t in range(t0)],
+                     "time_weights": pd.DataFrame({"period": [str(periods[t]) for t in range(t0)],
                                                    "weight": fit.lam}),
                      "zeta_omega": fit.zeta_omega, "zeta_lambda": fit.zeta_lambda,
                      "noise_level": fit.noise_level, "solver": solver, "estimator": estimator},
