@@ -47,7 +47,7 @@ def table(cal: Calibration) -> pd.DataFrame:
         df = simulate_calibrated(cal, "trend", seed=seed)
         for name, r in (
             ("did_conformal", did(df, treated="u00", start=36, methods=("conformal",),
-                                  use_statsmodels=False)),
+                                  inference="conformal", use_statsmodels=False)),
             ("recommended", evaluation.recommended(df, treated="u00", start=36)),
         ):
             rows.append({"estimator": name, "inference": r.inference, "seed": seed,
@@ -89,3 +89,22 @@ def test_estimators_are_shift_equivariant(cal: Calibration, scenario: str) -> No
         for m, d in ra.diagnostics.get("inference", {}).items():
             db = rb.diagnostics["inference"][m]
             assert db["ci"][0] - d["ci"][0] == pytest.approx(0.03, abs=1e-4), m
+
+
+def test_plot_validation_returns_figure_and_its_data(table: pd.DataFrame) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from reindus.evaluation.plots import plot_validation
+
+    t = table.reset_index().assign(scenario="trend", n_treated=1)
+    t = pd.concat([t, t.assign(scenario="no_trend", size=0.05)], ignore_index=True)
+    fig, data = plot_validation(t)
+    assert len(fig.axes) == 3
+    assert set(data.columns) == {"method", "scenario", "draws", "size", "coverage", "rmse_pct"}
+    assert len(data) == 4 and data["rmse_pct"].iloc[0] == pytest.approx(100 * t["rmse"].iloc[0])
+    plt.close(fig)
+    with pytest.raises(ValueError, match="n_treated"):
+        plot_validation(t, n_treated=3)
