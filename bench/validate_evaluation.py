@@ -95,8 +95,8 @@ def run(draws: int, multi_draws: int, n_boot: int) -> tuple[pd.DataFrame, dict, 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--draws", type=int, default=200, help="draws per one-treated design")
-    ap.add_argument("--multi-draws", type=int, default=100, help="draws per multi-treated design")
+    ap.add_argument("--draws", type=int, default=400, help="draws per one-treated design")
+    ap.add_argument("--multi-draws", type=int, default=200, help="draws per multi-treated design")
     ap.add_argument("--n-boot", type=int, default=199, help="wild bootstrap draws")
     args = ap.parse_args()
     t_all = time.perf_counter()
