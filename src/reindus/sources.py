@@ -75,9 +75,10 @@ _FIELDS = {f.name: f for f in fields(Source)}
 _REQUIRED = [n for n, f in _FIELDS.items() if f.default is MISSING]
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _PERIOD = re.compile(r"^\d{4}(Q[1-4])?$")
-# A third-party file must be pinned: a commit in raw.githubusercontent.com URLs, a version on npm.
+# A file served from a repository must be pinned: a commit in raw.githubusercontent.com URLs,
+# a version on npm (a branch name would let the bytes change under the registered sha256).
 _PINNED = (re.compile(r"^https://raw\.githubusercontent\.com/[^/]+/[^/]+/[0-9a-f]{40}/"),
-           re.compile(r"^https://cdn\.jsdelivr\.net/npm/[^/]+@\d[^/]*/"))
+           re.compile(r"^https://cdn\.jsdelivr\.net/npm/(@[^/]+/)?[^/@]+@\d[^/]*/"))
 _REGISTRY_FIX = "correct the entry in data/sources.toml, or restore it from git (git checkout data/sources.toml)"
 
 
@@ -107,8 +108,10 @@ def _check_entry(entry: object, i: int, path: Path) -> Source:
         url = entry.get(key, "")
         if url and not url.startswith("https://"):
             raise DataError(path, f"{name}: {key} {url!r} is not an https:// URL", _REGISTRY_FIX)
-    if entry["url"] and entry["third_party"] and not any(p.match(entry["url"]) for p in _PINNED):
-        raise DataError(path, f"{name}: the third-party url {entry['url']!r} is not pinned to a "
+    hosted = entry["url"].startswith(("https://raw.githubusercontent.com/",
+                                      "https://cdn.jsdelivr.net/"))
+    if hosted and not any(p.match(entry["url"]) for p in _PINNED):
+        raise DataError(path, f"{name}: the repository url {entry['url']!r} is not pinned to a "
                         "commit or a version, so its bytes can change under the registered sha256",
                         "replace the branch name in the URL by the commit hash of the file")
     for key in ("first_period", "last_period"):

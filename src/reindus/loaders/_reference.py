@@ -31,6 +31,7 @@ def _stamp(path: Path) -> tuple[str, int, int]:
     if not path.is_file():
         raise DataError(path, "reference file not found (needed to check codes)",
                         "run `reindus fetch`")
+    path = path.resolve()  # symlinked copies share one cache entry
     st = path.stat()
     return str(path), st.st_size, st.st_mtime_ns
 
@@ -114,4 +115,16 @@ def check(values, raw_dir: Path, kind: str, path: Path, column: str,
         vals = set(values.dropna())
         allowed |= {v for v in vals if isinstance(v, str) and len(v) == 4 and v.isdigit()
                     and v[:2] in drom}
-    ck.known_codes(values, allowed, path, column, kind.replace("_", " "), where(kind), unit=unit)
+    what = {"zone_emploi": "zone d'emploi"}.get(kind, kind)
+    ck.known_codes(values, allowed, path, column, what, where(kind), unit=unit)
+
+
+@functools.lru_cache(maxsize=4)
+def _commune_regions(stamp: tuple[str, int, int]) -> dict[str, str]:
+    recs = _records(Path(stamp[0]), ("code", "nom", "type"))
+    return {r["code"]: r.get("region") for r in recs if r["type"] == "commune-actuelle"}
+
+
+def commune_regions(raw_dir: Path) -> dict[str, str]:
+    """Current commune code -> region code (COG 2026), cached per file."""
+    return _commune_regions(_stamp(get("cog_communes").raw_path(raw_dir)))

@@ -21,7 +21,6 @@ from reindus.errors import DataError
 from reindus.io import read_delimited
 from reindus.loaders import _checks as ck
 from reindus.loaders import _reference as ref
-from reindus.sources import get
 
 DATE_STATUSES = ("confirmed", "announced_not_confirmed", "year_inferred")
 
@@ -55,10 +54,7 @@ def _check_places(raw: pd.DataFrame, raw_dir: Path | None, path: Path) -> None:
     ref.check(raw["region_code"], raw_dir, "region", path, "region_code")
     ref.check(raw["commune_code"], raw_dir, "commune", path, "commune_code")
     ref.check(raw["epci_code"], raw_dir, "epci", path, "epci_code")
-    communes = pd.DataFrame(ref._records(get("cog_communes").raw_path(raw_dir),
-                                         ("code", "nom", "type")))
-    region_of = (communes[communes["type"] == "commune-actuelle"]
-                 .set_index("code")["region"])
+    region_of = pd.Series(ref.commune_regions(raw_dir), dtype="object")
     has = raw["commune_code"].notna() & raw["commune_code"].isin(region_of.index)
     wrong = has & (raw["commune_code"].map(region_of) != raw["region_code"])
     if wrong.any():
