@@ -50,9 +50,17 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     from reindus import sources
 
     mirror = Path(args.mirror).resolve() if args.mirror else None
-    paths = sources.fetch(args.ids or None, mirror=mirror, force=args.force,
-                          progress=lambda xs: _progress(xs, "fetch"))
-    print(f"fetched and verified {len(paths)} files into data/raw")
+    try:
+        paths = sources.fetch(args.ids or None, mirror=mirror, force=args.force,
+                              progress=lambda xs: _progress(xs, "fetch"))
+    except sources.FetchError as exc:
+        # Every source was tried: list each failure, then the summary (exit 2).
+        for sid, err in exc.failures.items():
+            print(f"reindus: cannot fetch {sid}: {err}", file=sys.stderr)
+        print(f"fetched and verified {len(exc.fetched)} files; {len(exc.failures)} failed "
+              f"({', '.join(exc.failures)})", file=sys.stderr)
+        return 2
+    print(f"fetched and verified {len(paths)} files")
     return 0
 
 
@@ -62,7 +70,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     built = build(args.tables or None, progress=lambda xs: _progress(xs, "build"))
     for name, entry in built.items():
-        print(f"{name:28s} {entry['rows']:>8,d} rows  sha256 {entry['sha256'][:12]}")
+        repaired = (f"  ({entry['geometry_repairs']} geometries repaired)"
+                    if entry.get("geometry_repairs") else "")
+        print(f"{name:28s} {entry['rows']:>8,d} rows  sha256 {entry['sha256'][:12]}{repaired}")
     print(f"built {len(built)} tables in {time.perf_counter() - t0:.1f} s")
     return 0
 

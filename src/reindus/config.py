@@ -14,6 +14,10 @@ Paths can be redirected with environment variables, which is how tests and
     ``data/processed``, committed).
 ``REINDUS_REPORTS``
     Where figures, results and HTML go (default ``reports``).
+``REINDUS_REFERENCE``
+    Where the project's own reference tables are read from (default
+    ``data/reference``, committed). The loaders and the build read this one
+    folder, so an edited table is never ignored; tests point it at bad copies.
 """
 
 from __future__ import annotations
@@ -44,6 +48,11 @@ def raw_dir() -> Path:
 def processed_dir() -> Path:
     """Directory of the processed Parquet tables (the embedded default data)."""
     return _env_path("REINDUS_PROCESSED", DATA_DIR / "processed")
+
+
+def reference_dir() -> Path:
+    """Directory of the project's reference tables (accords, industrial events)."""
+    return _env_path("REINDUS_REFERENCE", REFERENCE_DIR)
 
 
 def reports_dir() -> Path:

@@ -29,11 +29,46 @@ GeoLevel = Literal["region", "departement", "commune", "epci", "epci_members"]
 ContourLevel = Literal["region", "departement", "epci", "zone_emploi", "region_outre_mer"]
 
 
+_VERIFIED: dict[tuple[str, int, int], str] = {}
+
+
+def _stamp(path) -> tuple[str, int, int]:
+    st = path.stat()
+    return str(path), st.st_size, st.st_mtime_ns
+
+
+def _check_against_manifest(name: str, path) -> None:
+    """The table must be the one ``MANIFEST.json`` records, and not left pending by a
+    killed build. Each file is hashed once per process (cached on size and mtime);
+    a folder without a manifest (a scratch folder) is not checked."""
+    from reindus.build import read_manifest
+    from reindus.io import sha256_file
+
+    if not (path.parent / "MANIFEST.json").exists():
+        return
+    manifest = read_manifest(path.parent)
+    if name in manifest.get("pending", []):
+        raise DataError(path, f"table {name!r} is listed as pending in MANIFEST.json: a build "
+                        "was interrupted while replacing it, so it may be old or new",
+                        "run `reindus build` again (or restore data/processed from git)")
+    entry = manifest["tables"].get(name)
+    if entry is None:
+        return
+    key = _stamp(path)
+    digest = _VERIFIED.get(key) or sha256_file(path)
+    if digest != entry["sha256"]:
+        raise DataError(path, f"table {name!r} differs from the sha256 recorded in MANIFEST.json "
+                        "(edited, or replaced outside `reindus build`)",
+                        "restore data/processed from git, or rebuild it with `reindus build`")
+    _VERIFIED[key] = digest
+
+
 def _path(name: str):
     path = config.processed_dir() / f"{name}.parquet"
     if not path.exists():
         raise DataError(path, f"processed table {name!r} is missing",
                         "restore data/processed from git, or rebuild it with `make data`")
+    _check_against_manifest(name, path)
     return path
 
 
