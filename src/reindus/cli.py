@@ -149,28 +149,28 @@ def cmd_run(args: argparse.Namespace) -> int:
         try:
             out = notebooks.execute(path, params)
         except notebooks.NotebookFailed as exc:
-            failed.append(str(exc))
-            _say(f"FAILED {exc}")
+            failed.append(path.stem)
+            _say(f"reindus: error: {exc}. Fix: read the error in that cell, fix the notebook's "
+                 ".md twin or the library, and rerun", err=True)
             continue
         where = "published" if not params else "what-if, git-ignored"
         _say(f"executed {path.name} in {time.perf_counter() - t0:.1f} s -> {out} ({where})")
-    if failed:
-        print(f"reindus: {len(failed)} notebook(s) failed; their outputs were left as they were. "
-              "Fix: read the error above, fix the notebook's .md twin or the library, rerun",
-              file=sys.stderr)
-        return 1
-    return 0
+    if len(failed) > 1:
+        _say(f"reindus: {len(failed)} notebooks failed ({', '.join(failed)}); their earlier "
+             "outputs were left as they were", err=True)
+    return 1 if failed else 0
 
 
 _BAR: Any = None
 
 
-def _say(text: str) -> None:
-    """Print a line without breaking the progress bar."""
+def _say(text: str, err: bool = False) -> None:
+    """Print a line (to stderr with ``err``) without breaking the progress bar."""
+    stream = sys.stderr if err else sys.stdout
     if _BAR is not None:
-        _BAR.write(text)
+        _BAR.write(text, file=stream)
     else:
-        print(text)
+        print(text, file=stream)
 
 
 def _progress_runs(plans: list[tuple[Path, dict[str, Any]]]):
