@@ -17,16 +17,20 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from reindus import config
+from reindus import config, style
 from reindus.io import atomic_write, write_json
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+
+# The house style (palette, 200 dpi, deterministic SVG) for every notebook that reports.
+style.apply()
 
 #: Significant digits of every float written to a figure CSV or a results JSON.
 #: Ten digits keep far more precision than any published number needs while
@@ -126,16 +130,45 @@ def data_version() -> str:
     return hashlib.sha256(manifest.read_bytes()).hexdigest()[:16]
 
 
-def save_figure(fig: Any, name: str, data: pd.DataFrame, *, dpi: int = 110) -> Path:
-    """Save a figure with the data behind it.
+def save_figure(fig: Any, name: str, data: pd.DataFrame, *, dpi: int = 200,
+                sources: Iterable[str] | str | None = None, caption: str | None = None,
+                svg: bool = True) -> Path:
+    """Save a figure, ready to publish, with the data behind it.
 
-    Writes ``<name>.png``, ``<name>.csv`` (exactly the plotted data) and
-    ``<name>.json`` (notebook, parameters, sha256 of the CSV, data version)
-    under ``reports/figures/``. Returns the PNG path.
+    Writes under ``reports/figures/``: ``<name>.png`` (``dpi``, default 200),
+    ``<name>.svg`` (vector, deterministic), ``<name>.csv`` (exactly the plotted
+    data, floats with :data:`SIGNIFICANT_DIGITS` digits) and ``<name>.json``
+    (notebook, parameters, caption, sources, sha256 of the CSV, data version).
+    Returns the PNG path.
+
+    Before saving, the house style is completed (:mod:`reindus.style`): the
+    attribution line that the licences require is drawn under the figure, and
+    legend entries or tick labels that are bare sector codes get the sector
+    name.
+
+    Parameters
+    ----------
+    sources
+        Producer keys (``"urssaf"``, ``"insee"``, ``"ign"``, ``"anct"``,
+        ``"press"``) or the attribution line itself. Default: the producers the
+        notebook declares (:data:`reindus.style.NOTEBOOK_SOURCES`) plus those the
+        figure carries (maps add ``"ign"``).
+    caption
+        One-sentence caption for the book; default: the figure's title.
     """
     _check_name(name)
     if not isinstance(data, pd.DataFrame):
         raise TypeError("save_figure needs the plotted data as a DataFrame")
+    if isinstance(sources, str):
+        line = style.source_line(sources)
+        keys: list[str] = []
+    else:
+        keys = list(dict.fromkeys([*(sources if sources is not None
+                                     else style.producers_for(_session.notebook)),
+                                   *style.figure_sources(fig)]))
+        line = style.source_line(keys)
+    style.relabel_sectors(fig)
+    style.draw_source_line(fig, line)
     out = figures_dir()
     png, csv = out / f"{name}.png", out / f"{name}.csv"
     text = csv_text(data)
@@ -144,16 +177,37 @@ def save_figure(fig: Any, name: str, data: pd.DataFrame, *, dpi: int = 110) -> P
     with atomic_write(png) as fh:
         # Software/date metadata would make the PNG differ between runs.
         fig.savefig(fh, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    if svg:
+        import matplotlib as mpl
+
+        with mpl.rc_context({"svg.hashsalt": "reindus"}), \
+                atomic_write(out / f"{name}.svg") as fh:
+            fig.savefig(fh, format="svg", bbox_inches="tight", metadata={"Date": None})
     write_json({
         "figure": f"{name}.png",
+        "svg": f"{name}.svg" if svg else None,
         "data": f"{name}.csv",
         "data_sha256": hashlib.sha256(text.encode()).hexdigest(),
         "rows": len(data),
+        "caption": caption if caption is not None else figure_title(fig),
+        "sources": keys,
+        "source_line": line,
         "notebook": _session.notebook,
         "parameters": _clean(_session.parameters),
         "data_version": data_version(),
     }, out / f"{name}.json")
     return png
+
+
+def figure_title(fig: Any) -> str:
+    """The figure's suptitle, else the first non-empty axes title (``""`` if none)."""
+    sup = getattr(fig, "_suptitle", None)
+    if sup is not None and sup.get_text():
+        return sup.get_text()
+    for ax in fig.axes:
+        if ax.get_title():
+            return ax.get_title()
+    return ""
 
 
 def _clean(value: Any) -> Any:
