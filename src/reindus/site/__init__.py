@@ -13,7 +13,7 @@ notebook ecosystem's maintained book tool chain:
 2. Sphinx renders them with the configuration in ``docs/book/conf.py``.
 
 Everything the pages load is local (theme assets from sphinx-book-theme, MathJax
-from jupyter-server-mathjax, Leaflet from XStatic-Leaflet), so the folder reads
+from sphinx-mathjax-offline, Leaflet from XStatic-Leaflet), so the folder reads
 offline from ``file://`` and the build reaches nothing but the Python packages.
 The committed ``reports/figures``, ``reports/results`` and ``reports/sweeps``
 stay where they are; the HTML beside them is git-ignored.
@@ -38,12 +38,16 @@ BOOK_DIR: Path = config.ROOT / "docs" / "book"
 
 
 def mathjax_dir() -> Path:
-    """MathJax 2.7 shipped by the ``jupyter-server-mathjax`` package (no CDN)."""
-    import jupyter_server_mathjax
+    """MathJax 3 shipped by the ``sphinx-mathjax-offline`` package (no CDN)."""
+    import importlib.util
 
-    path = Path(jupyter_server_mathjax.__file__).parent / "static"
-    if not (path / "MathJax.js").is_file():
-        raise FileNotFoundError(f"{path}: MathJax.js missing; reinstall jupyter-server-mathjax")
+    spec = importlib.util.find_spec("sphinx-mathjax-offline")
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError("the sphinx-mathjax-offline package is missing: "
+                                "pip install 'sphinx-mathjax-offline>=0.0.2,<0.1'")
+    path = Path(spec.origin).parent / "static" / "mathjax"
+    if not (path / "tex-svg.js").is_file():
+        raise FileNotFoundError(f"{path}: tex-svg.js missing; reinstall sphinx-mathjax-offline")
     return path
 
 
@@ -78,8 +82,10 @@ def build_site(reports: Path | None = None, *, notebooks: list[Path] | None = No
         src.mkdir()
         static = Path(tmp) / "static"
         shutil.copytree(BOOK_DIR / "_static", static)
+        # SVG output only: the CHTML web fonts are not used
         shutil.copytree(mathjax_dir(), static / "mathjax",
-                        ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+                        ignore=shutil.ignore_patterns("*.py", "__pycache__", "chtml", "chtml.js",
+                                                      "*chtml*.js"))
         # the French-spreadsheet CSVs first: the pages link to them
         french = pages.write_french_csvs(reports)
         nb_docs = [notebook_pages.write_notebook_page(nb, src, "notebooks", reports, book)
