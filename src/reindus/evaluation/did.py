@@ -79,6 +79,7 @@ errors. *Canadian J. Economics*.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Hashable, Iterable, Mapping
 from typing import Any
 
@@ -141,9 +142,19 @@ def cluster_se(Y: np.ndarray, D: np.ndarray) -> tuple[float, float]:
 
 def _assignments(pool: list[int], starts: list[int], n_perm: int, rng: np.random.Generator,
                  actual: tuple[int, ...]) -> list[tuple[int, ...]]:
-    """Ordered k-tuples of units receiving the k start dates (actual one first)."""
+    """Ordered k-tuples of units receiving the k start dates (actual one first).
+
+    The number of ordered assignments, :math:`n!/(n-k)!`, is counted exactly
+    with :func:`math.perm` (Python integers do not overflow: a product in
+    ``int64`` wraps around for 30 units with 14 treated and sent the code down
+    the enumeration branch). Every assignment is enumerated only when there
+    are at most ``n_perm`` of them; otherwise ``n_perm`` distinct random ones
+    are drawn, so memory stays proportional to ``n_perm`` whatever the panel.
+    """
     k = len(starts)
-    n_total = int(np.prod(range(len(pool) - k + 1, len(pool) + 1)))
+    if k > len(pool):
+        raise ValueError(f"{k} start dates to assign but only {len(pool)} units")
+    n_total = math.perm(len(pool), k)
     if n_total <= n_perm:
         out = [a for a in itertools.permutations(pool, k) if a != actual]
     else:
@@ -162,10 +173,13 @@ def _permutation(Y, D, rows, starts, level, n_perm, rng, tau):
     """Randomisation inference: p-value and interval by inverting sharp nulls."""
     pool = list(range(Y.shape[0]))
     assigns = _assignments(pool, starts, n_perm, rng, tuple(rows))
-    W = np.stack([twfe_weights(treatment_matrix(*Y.shape, dict(zip(a, starts, strict=True))))
-                  for a in assigns])
-    a = (W * Y).sum(axis=(1, 2))
-    b = (W * D).sum(axis=(1, 2))
+    # one assignment at a time: memory stays O(N T) however many assignments are drawn
+    a = np.empty(len(assigns))
+    b = np.empty(len(assigns))
+    for j, asg in enumerate(assigns):
+        w = twfe_weights(treatment_matrix(*Y.shape, dict(zip(asg, starts, strict=True))))
+        a[j] = (w * Y).sum()
+        b[j] = (w * D).sum()
 
     def pfun(tau0: float) -> float:
         stat = np.abs(a - tau0 * b)
@@ -337,10 +351,23 @@ def did(
     D = treatment_matrix(*Y.shape, dict(zip(rows, starts, strict=True)))
 
     tau, se = cluster_se(Y, D)
-    if use_statsmodels:
+    if len(ctrl) < 2:
+        se = np.nan  # two clusters whose scores cancel: no variance estimate
+    elif use_statsmodels:
         tau, se = _statsmodels_fit(wp, D)
     G = Y.shape[0]
     inf: dict[str, dict[str, Any]] = {}
+    note = ""
+    if len(ctrl) < 2:
+        # With one control, the CR1 variance comes from two clusters whose scores cancel
+        # (p = 0), the wild bootstrap has two clusters, and Conley-Taber has no placebo:
+        # report no inference for them rather than numbers that look like results.
+        note = (f"only {len(ctrl)} control unit: cluster-robust, wild bootstrap and "
+                "Conley-Taber inference need at least two controls")
+        for m in ("cluster", "wild", "conley_taber"):
+            if m in methods:
+                inf[m] = {"p_value": np.nan, "ci": (np.nan, np.nan), "note": note}
+        methods = tuple(m for m in methods if m not in inf)
     if "cluster" in methods:
         q = stats.t.ppf(0.5 + level / 2, G - 1)
         tstat = abs(tau) / se if se > 0 else (np.inf if tau != 0 else 0.0)
@@ -377,6 +404,7 @@ def did(
         n_obs=int(Y.size),
         level=float(head.get("achieved_level", level)),
         diagnostics={"inference": inf, "cluster_se": se, "detrend": detrend,
+                     **({"note": note} if note else {}),
                      "gap_pre_mean": float(pre_mean), "gap_post_mean": float(post_mean)},
     )
 
