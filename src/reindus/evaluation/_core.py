@@ -37,7 +37,9 @@ class WidePanel:
         try:
             return self.units.index(str(unit))
         except ValueError:
-            raise ValueError(f"unit {unit!r} is not in the panel (units: {self.units})") from None
+            shown = self.units if len(self.units) <= 10 else [*self.units[:10], "..."]
+            raise ValueError(f"unit {unit!r} is not in the panel ({len(self.units)} units: "
+                             f"{shown})") from None
 
     def period_index(self, period: Any) -> int:
         """Position of the first period >= ``period``."""
