@@ -464,8 +464,9 @@ def callaway_santanna(panel: pd.DataFrame, *, outcome: str = "log_employment",
     size; ``diagnostics['event_time']`` = :math:`\theta(e) = \sum_g P(G=g \mid
     g+e \le T)\, ATT(g, g+e)`; ``diagnostics['pretrend']`` = joint :math:`F`
     test that every pre-treatment :math:`ATT(g,t), t < g-1` is zero.
-    Inference: influence functions summed within clusters, cohort-size
-    weights held fixed, :math:`t_{G-1}` intervals. Weights apply to the
+    Inference: influence functions summed within clusters (including the
+    estimation error of the cohort shares that weight the aggregations),
+    :math:`t_{G-1}` intervals. Weights apply to the
     cohorts and the controls (weight 1 for every labelled EPCI with
     :func:`propensity_weights`).
     """
