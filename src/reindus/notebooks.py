@@ -1,5 +1,11 @@
 """Execute the numbered notebooks (papermill) and export them to HTML (nbconvert).
 
+Each notebook has a text twin, ``notebooks/NN-*.md`` (jupytext MyST Markdown):
+the twin is the source that authors edit and reviewers read; the executed
+``.ipynb`` beside it is the artefact that readers open and nbval re-executes.
+:func:`execute` builds the notebook from its twin before running it, and a test
+checks that the committed pair is in sync.
+
 Executed notebooks are committed, so execution must be reproducible: timing
 metadata that papermill and nbclient add is removed after each run, leaving
 only what the code printed.
@@ -67,6 +73,38 @@ def _coalesce_streams(outputs: list[dict]) -> list[dict]:
     return merged
 
 
+KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+
+def twin_path(path: Path) -> Path:
+    """The MyST Markdown twin of a notebook (``NN-name.md`` beside ``NN-name.ipynb``)."""
+    return path.with_suffix(".md")
+
+
+def from_twin(md_path: Path):
+    """Read a MyST twin into a notebook with stable cell ids and the project's kernelspec.
+
+    Cell ids are ``cell-000``, ``cell-001``… so that a rebuild produces no
+    random churn in git; jupytext's own metadata stays in the ``.md`` only.
+    """
+    import jupytext
+
+    nb = jupytext.read(md_path, fmt="md:myst")
+    nb.metadata.pop("jupytext", None)
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    nb.metadata["language_info"] = {"name": "python"}
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i:03d}"
+        cell.metadata.pop("vscode", None)
+    nb.nbformat, nb.nbformat_minor = 4, 5
+    return nb
+
+
+def cell_sources(nb) -> list[tuple[str, str]]:
+    """(cell type, source) of every cell: what the twin and the notebook must share."""
+    return [(c["cell_type"], "".join(c["source"]).strip("\n")) for c in nb["cells"]]
+
+
 def run_slug(stem: str, parameters: dict[str, Any]) -> str:
     """Folder name of a parameterised run, e.g. ``01-regions-compared__region-44``."""
     parts = [f"{k}-{v}" for k, v in sorted(parameters.items())]
@@ -92,14 +130,25 @@ def execute(path: Path, parameters: dict[str, Any] | None = None,
         reports_dir = reports_dir or run_dir
     output = output or path
     output.parent.mkdir(parents=True, exist_ok=True)
+    twin = twin_path(path)
+    source = path
+    if twin.exists():
+        # The twin is the source: write the notebook it describes next to the
+        # target (same folder, so relative paths in cells keep working) and run that.
+        import nbformat
+
+        source = path.parent / f".{path.stem}.from-twin.ipynb"
+        nbformat.write(from_twin(twin), str(source))
     env_before = os.environ.get("REINDUS_REPORTS")
     if reports_dir is not None:
         os.environ["REINDUS_REPORTS"] = str(reports_dir)
     try:
-        pm.execute_notebook(str(path), str(output), parameters=parameters, cwd=str(path.parent),
+        pm.execute_notebook(str(source), str(output), parameters=parameters, cwd=str(path.parent),
                             kernel_name="python3", progress_bar=False, request_save_on_cell_execute=False,
                             execution_timeout=timeout)
     finally:
+        if source != path:
+            source.unlink(missing_ok=True)
         if reports_dir is not None:
             if env_before is None:
                 os.environ.pop("REINDUS_REPORTS", None)

@@ -185,3 +185,15 @@ def load_results(notebook: str, directory: Path | None = None) -> dict[str, Any]
     """Read a results JSON back (``directory`` defaults to ``reports/results``)."""
     path = (directory or results_dir()) / f"{notebook}.json"
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def md(text: str):
+    """Show ``text`` as Markdown: prose whose numbers come from the results.
+
+    Numbers in a notebook's narrative are computed, never typed: a cell such as
+    ``reporting.md(f"{region} ranks {rank}th")`` renders as a paragraph, so a
+    what-if run with other parameters says what *its* numbers are.
+    """
+    from IPython.display import Markdown
+
+    return Markdown(text)
