@@ -36,15 +36,18 @@ class Source:
     producer: str
     official_page: str
     licence: str
-    file: str
-    sha256: str
-    bytes: int
-    url: str
-    coverage: str
     obtained_from: str
     third_party: bool
-    transformation: str
-    caveats: str
+    file: str = ""
+    sha256: str = ""
+    bytes: int = 0
+    url: str = ""
+    coverage: str = ""
+    transformation: str = ""
+    caveats: str = ""
+    #: An optional source is never fetched or built by default (``reindus fetch --full``):
+    #: its hash lives in a lock file, because each new vintage changes it.
+    optional: bool = False
 
     def raw_path(self, raw_dir: Path | None = None) -> Path:
         """Where the fetched file lives (``data/raw/<file>``)."""
@@ -64,6 +67,9 @@ def load_registry(path: Path | None = None) -> dict[str, Source]:
                         f"({exc})", "fix the syntax, or restore it from git") from None
     registry = {}
     for entry in entries:
+        if not entry.get("optional") and not (entry.get("file") and entry.get("sha256")):
+            raise DataError(path, f"source {entry.get('id')!r} has no file or sha256",
+                            "give every non-optional source its file and sha256")
         src = Source(**entry)
         if src.id in registry:
             raise DataError(path, f"duplicate source id {src.id!r}", "give each source a unique id")
@@ -175,7 +181,7 @@ def fetch(
         The verified raw files.
     """
     registry = load_registry()
-    chosen = [registry[i] for i in ids] if ids else list(registry.values())
+    chosen = [registry[i] for i in ids] if ids else [s for s in registry.values() if not s.optional]
     mirror = mirror if mirror is not None else config.mirror_dir()
     if mirror is not None and not Path(mirror).is_dir():
         raise DataError(mirror, "the mirror directory does not exist",
