@@ -76,6 +76,8 @@ print(json.dumps({"seconds": time.perf_counter() - t0,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_500_000)
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="generate into (or reuse) this file instead of a temporary one")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -83,9 +85,10 @@ def main() -> None:
         from reindus import config, sources
 
         sources.fetch(["cog_communes"], mirror=config.mirror_dir() or config.DEFAULT_MIRROR)
-        src = tmp / "commune-ape.csv"
+        src = args.keep or tmp / "commune-ape.csv"
         t0 = time.perf_counter()
-        generate(src, args.rows)
+        if not src.exists():
+            generate(src, args.rows)
         gen_s = time.perf_counter() - t0
         out = subprocess.run([sys.executable, "-c", CHILD, str(src), str(tmp / "full")],
                              capture_output=True, text=True, check=True, env=os.environ.copy())

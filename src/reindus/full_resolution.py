@@ -213,7 +213,7 @@ def _commune_map() -> pd.DataFrame:
 
 
 def build_sector_employment(path: Path | None = None, out_dir: Path | None = None, *,
-                            memory_limit: str = "1GB", threads: int = 2) -> dict[str, Path]:
+                            memory_limit: str = "600MB", threads: int = 2) -> dict[str, Path]:
     """Aggregate the commune × APE file into sector employment by EPCI and by zone d'emploi.
 
     .. math:: E_{g,s,t} = \\sum_{c \\in g} \\sum_{a \\in s} E_{c,a,t}
@@ -229,7 +229,8 @@ def build_sector_employment(path: Path | None = None, out_dir: Path | None = Non
         Output folder (default :func:`full_dir`); written through a temporary
         folder and renamed, so a failed build leaves the previous tables intact.
     memory_limit, threads
-        DuckDB settings: the aggregation streams, so 1 GB suffices for 1.5 million rows.
+        DuckDB settings: the aggregation streams; 600 MB for DuckDB keeps the whole process under 1 GB
+        for 1.5 million rows (see ``bench/bench_full_resolution.py``).
 
     Returns
     -------
@@ -255,9 +256,11 @@ def build_sector_employment(path: Path | None = None, out_dir: Path | None = Non
         a5 = pd.DataFrame({"letter": list("ABCDEFGHIJKLMNOPQRSTU")})
         a5["a5"] = a5["letter"].map(a5_of_na38)
         con.register("a5_map", a5)
-        # One streaming pass over the file, straight to commune x NA38 x year (APE
-        # codes summed away early keeps the intermediate small); UNPIVOT drops blank
-        # cells, so a sum over blanks only stays NULL, never 0.
+        # One streaming pass over the file, straight to (EPCI, zone, NA38, year): APE codes
+        # and communes are summed away inside the pass, so the only table kept in memory is
+        # small (a few thousand EPCI x zone pairs); communes without a current EPCI keep
+        # their code so they can be listed. UNPIVOT drops blank cells, so a sum over
+        # blanks only has no row: nothing becomes a zero.
         try:
             con.execute(f"""
             CREATE TEMP TABLE long AS
@@ -270,13 +273,14 @@ def build_sector_employment(path: Path | None = None, out_dir: Path | None = Non
             ), unpivoted AS (
                 UNPIVOT raw ON COLUMNS('^(Nombre d''établissements|Effectifs salariés) [0-9]{{4}}$')
                 INTO NAME measure VALUE value
-            ), summed AS (
-                SELECT commune_code, zone_code, sector_code, CAST(right(measure, 4) AS INTEGER) AS year,
-                       SUM(CASE WHEN measure LIKE 'Nombre%' THEN CAST(value AS BIGINT) END) AS establishments,
-                       SUM(CASE WHEN measure LIKE 'Effectifs%' THEN CAST(value AS BIGINT) END) AS employees
-                FROM unpivoted GROUP BY ALL
             )
-            SELECT m.epci_code, s.* FROM summed s LEFT JOIN commune_map m USING (commune_code)
+            SELECT m.epci_code, u.zone_code, u.sector_code,
+                   CASE WHEN m.epci_code IS NULL THEN u.commune_code END AS commune_code,
+                   CAST(right(u.measure, 4) AS INTEGER) AS year,
+                   SUM(CASE WHEN u.measure LIKE 'Nombre%' THEN CAST(u.value AS BIGINT) END) AS establishments,
+                   SUM(CASE WHEN u.measure LIKE 'Effectifs%' THEN CAST(u.value AS BIGINT) END) AS employees
+            FROM unpivoted u LEFT JOIN commune_map m USING (commune_code)
+            GROUP BY ALL
             """)
         except duckdb.Error as exc:  # e.g. "n.d." in a count column
             raise DataError(path, f"cannot read the counts ({type(exc).__name__}: {str(exc).splitlines()[0]})",
