@@ -174,3 +174,30 @@ def test_industry_outcome_uses_the_full_table_when_built(full_env: Path) -> None
     frame, note = full_resolution.industry_outcome("epci")
     assert set(frame["outcome"]) == {"industry"} and "vintage 2022" in note
     assert int(frame.query("code == @METROPOLE_ROUEN and year == 2022")["employment"].iloc[0]) > 0
+
+
+@needs_mirror
+def test_notebook_04_industry_branch_for_rouen(full_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Notebook 04, run for the Métropole Rouen Normandie on the tables built from the Rouen
+    extract, records the EPCI's industrial employment, equal to pandas on the extract; the run goes
+    to a scratch reports folder, never to the committed outputs."""
+    sources.fetch(["cog_communes"], mirror=MIRROR)
+    full_resolution.fetch_full(ROUEN, progress=False)
+    full_resolution.build_sector_employment()
+    reports = full_env / "reports"
+    monkeypatch.setenv("REINDUS_REPORTS", str(reports))
+    committed = sorted((config.ROOT / "reports" / "results").glob("04-*.json"))
+    before = {p: p.read_bytes() for p in committed}
+    assert main(["run", "04", "-p", "epci_code", METROPOLE_ROUEN, "-p", "region", "28"]) == 0
+    results = [p for p in reports.rglob("04-intercommunalites.json") if p.parent.name == "results"]
+    assert len(results) == 1, results
+    recorded = json.loads(results[0].read_text())
+    recorded = recorded.get("results", recorded)
+    ref = _pandas_reference(ROUEN)
+    ref = ref[(ref["Code EPCI"] == METROPOLE_ROUEN)
+              & ref["sector_code"].map(full_resolution.a5_of_na38).eq("BE")]
+    want = ref.groupby("year")["employees"].sum(min_count=1)
+    for year, value in want.items():
+        key = next(k for k in recorded if k.endswith(f"case_industry_employment_{year}"))
+        assert int(recorded[key]["estimate"]) == int(value), year
+    assert {p: p.read_bytes() for p in committed} == before
