@@ -45,6 +45,11 @@ class Source:
     producer: str
     official_page: str
     licence: str
+    file: str
+    sha256: str
+    bytes: int
+    url: str
+    coverage: str
     obtained_from: str
     third_party: bool
     transformation: str
