@@ -279,3 +279,40 @@ def ti_membership() -> pd.DataFrame:
     Licence Ouverte 2.0.
     """
     return read_table("ti_membership")
+
+
+SectorLevel = Literal["epci", "zone_emploi"]
+
+
+def sector_employment(level: SectorLevel = "epci") -> pd.DataFrame:
+    """Private employment by EPCI or zone d'emploi × NA38 sector × year (full resolution).
+
+    Built from the optional official commune × APE file (Urssaf, ODbL 1.0), not
+    part of the embedded data: ``reindus fetch --full`` then ``reindus build --full``
+    write it to ``data/full/`` (git-ignored). Columns: code, sector_code (NA38),
+    a5 (``'BE'`` = industry), year, establishments, employment (Int64; missing
+    when every cell of the source was blank, never 0).
+
+    Raises
+    ------
+    DataError
+        When the table has not been built, naming the commands that build it.
+    """
+    from reindus import full_resolution
+
+    if level not in ("epci", "zone_emploi"):
+        raise ValueError(f"level must be 'epci' or 'zone_emploi', not {level!r}")
+    path = full_resolution.full_dir() / f"sector_employment_{level}.parquet"
+    if not path.exists():
+        raise DataError(path, "the full-resolution sector table is not built (it needs the optional "
+                        "official commune x APE file, about 1.5 million rows)",
+                        "run `reindus fetch --full` (internet, or `--from FILE` for a downloaded copy) "
+                        "then `reindus build --full`")
+    return pd.read_parquet(path)
+
+
+def has_sector_employment(level: SectorLevel = "epci") -> bool:
+    """Whether the optional full-resolution table of :func:`sector_employment` is built."""
+    from reindus import full_resolution
+
+    return (full_resolution.full_dir() / f"sector_employment_{level}.parquet").exists()

@@ -57,6 +57,10 @@ class Source:
     official_url: str = ""
     first_period: str = ""
     last_period: str = ""
+    #: An optional source (``reindus fetch --full``) is never fetched or built by
+    #: default; its sha256, size and vintage live in a lock file, because each new
+    #: vintage of the producer's export changes them.
+    optional: bool = False
 
     @property
     def in_repository(self) -> bool:
@@ -93,11 +97,20 @@ def _check_entry(entry: object, i: int, path: Path) -> Source:
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise DataError(path, f"{name} has unknown key(s) {unknown}{hint}; known keys: "
                         f"{', '.join(_FIELDS)}", _REGISTRY_FIX)
+    if entry.get("optional") is True:
+        # Optional sources carry no hash here (see Source.optional): only what is needed
+        # to download them and to cite them.
+        missing = [k for k in ("id", "table", "title", "producer", "official_page", "licence",
+                               "url", "obtained_from", "third_party") if not entry.get(k) and k != "third_party"]
+        if missing:
+            raise DataError(path, f"{name} (optional) lacks the key(s) {missing}", _REGISTRY_FIX)
+        return Source(**{"file": "", "sha256": "", "bytes": 0, "coverage": "", "transformation": "",
+                         "caveats": "", **entry})
     missing = [k for k in _REQUIRED if k not in entry]
     if missing:
         raise DataError(path, f"{name} lacks the key(s) {missing}", _REGISTRY_FIX)
     for key, value in entry.items():
-        want = {"bytes": int, "third_party": bool}.get(key, str)
+        want = {"bytes": int, "third_party": bool, "optional": bool}.get(key, str)
         if not isinstance(value, want) or (want is int and isinstance(value, bool)):
             raise DataError(path, f"{name}: {key} = {value!r} should be of type {want.__name__}",
                             _REGISTRY_FIX)
@@ -325,7 +338,7 @@ def fetch(
         failure and keeps the files that were verified.
     """
     registry = load_registry()
-    wanted = list(ids) if ids else list(registry)
+    wanted = list(ids) if ids else [k for k, s in registry.items() if not s.optional]
     unknown = [i for i in wanted if i not in registry]
     if unknown:
         raise DataError(config.SOURCES_FILE, f"unknown source id(s) {unknown}",
