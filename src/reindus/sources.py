@@ -72,6 +72,10 @@ class Source:
         reference tables the one committed copy in ``data/reference/``."""
         if self.in_repository:
             return config.reference_dir() / self.file.removeprefix("reference/")
+        if self.optional and not self.file:
+            from reindus import full_resolution  # its file name and hash live in its lock file
+
+            return (raw_dir or config.raw_dir()) / full_resolution.RAW_NAME
         return (raw_dir or config.raw_dir()) / self.file
 
 
@@ -198,7 +202,18 @@ def provenance_table(registry: dict[str, Source] | None = None) -> pd.DataFrame:
 
 
 def verify(src: Source, path: Path) -> None:
-    """Raise :class:`DataError` unless ``path`` has the registered sha256."""
+    """Raise :class:`DataError` unless ``path`` has the registered sha256 (for an
+    optional source: the sha256 of its lock file)."""
+    if src.optional:
+        from reindus import full_resolution
+
+        full_resolution.verify_lock(path)
+        return
+    if not path.is_file():
+        raise DataError(path, f"the file of source {src.id!r} is "
+                        + ("a folder" if path.is_dir() else "missing"),
+                        "run `reindus fetch`" + (" (optional sources: `reindus fetch --full`)"
+                                                 if src.optional else ""))
     digest = sha256_file(path)
     if digest != src.sha256:
         raise DataError(path, f"sha256 mismatch for source {src.id!r}: expected {src.sha256}, "
