@@ -36,8 +36,16 @@ def _stamp(path: Path) -> tuple[str, int, int]:
     return str(path), st.st_size, st.st_mtime_ns
 
 
+@functools.lru_cache(maxsize=8)
+def _parsed(stamp: tuple[str, int, int]) -> object:
+    """One parse per file version and process: the COG communes file is 8.6 MB."""
+    return read_json_checked(Path(stamp[0]))
+
+
 def _records(path: Path, required: tuple[str, ...]) -> list[dict]:
-    obj = read_json_checked(path)
+    """The records of a JSON array, each checked for the required fields (read-only:
+    the parsed list is shared through a cache, so callers must not modify it)."""
+    obj = _parsed(_stamp(path))
     if not isinstance(obj, list) or not obj:
         raise DataError(path, "expected a non-empty JSON array of records", ck.REFETCH)
     for i, rec in enumerate(obj):
@@ -71,7 +79,7 @@ def _codes(stamp: tuple[str, int, int], kind: str, metro: bool = False) -> froze
         recs = _records(path, ("code", "nom", "type"))
         return frozenset(r["code"] for r in recs)
     if kind == "zone_emploi":
-        topo = read_json_checked(path)
+        topo = _parsed(stamp)
         try:
             geoms = [g for obj in topo["objects"].values() for g in obj["geometries"]]
             return frozenset(str(g["properties"]["ze2020"]) for g in geoms)
