@@ -36,7 +36,7 @@ import pandas as pd
 from reindus.evaluation.results import EstimateResult
 from reindus.evaluation.sdid import sdid
 
-#: Validation numbers quoted by :func:`recommended`, from bench/results/validate_evaluation.json
+#: Validation numbers quoted by :func:`recommended`, from src/reindus/evaluation/validation.json
 #: (``bench/validate_evaluation.py``, 400 draws per one-treated design, 200 per multi-treated).
 VALIDATION: dict[str, Any] = {
     "source": "bench/validate_evaluation.py (400 draws per one-treated design, 200 otherwise)",
