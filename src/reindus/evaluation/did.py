@@ -533,8 +533,8 @@ def _auto_inference(panel: pd.DataFrame, unit: str, treated: Any, controls: Any,
                     cluster: str | None, methods: Iterable[str]) -> tuple[str, tuple[str, ...]]:
     """``inference='auto'``: the regime of :func:`reindus.evaluation.inference.inference_regime`.
 
-    Few treated clusters: the conformal test headlines (all requested methods
-    run). Many: cluster-robust inference headlines, with the wild cluster
+    Few treated clusters: the permutation test headlines, as by default (all
+    requested methods run; see the module docstring for why not conformal). Many: cluster-robust inference headlines, with the wild cluster
     bootstrap beside it; the placebo-based methods are dropped (they need
     exchangeable units and would re-fit the model for every assignment).
     """
@@ -547,7 +547,7 @@ def _auto_inference(panel: pd.DataFrame, unit: str, treated: Any, controls: Any,
     regime = inference_regime(*count_clusters(is_tr, cl))
     if regime == "many":
         return "cluster", ("cluster", "wild")
-    return "conformal", tuple(methods)
+    return "permutation", tuple(methods)
 
 
 def detrend_pre(Y: np.ndarray, t0: int) -> np.ndarray:
