@@ -19,7 +19,9 @@ with the estimated persistence, 36 pre and 8 post quarters, and
   calibration window).
 
 One treated unit in the three designs; two and four treated units in the
-trend design (``synth`` takes one treated unit only).
+trend design (``synth`` takes one treated unit only); and notebook 02's own
+design, Hauts-de-France with its 9 donor regions (10 units, calibrated on
+those regions), in the trend and trend-break designs.
 
 For every estimator x inference: size at 5 % (share of null draws with
 p <= 0.05), coverage of the 95 % interval, bias and RMSE of the point
@@ -64,36 +66,53 @@ ACCEPT = {"size": 0.08, "coverage": 0.90}
 
 
 def designs(draws: int, multi_draws: int) -> list[dict]:
-    out = [{"scenario": s, "n_treated": 1, "draws": draws}
+    out = [{"scenario": s, "n_treated": 1, "draws": draws, "units": 13}
            for s in ("no_trend", "trend", "trend_break")]
-    out += [{"scenario": "trend", "n_treated": k, "draws": multi_draws} for k in (2, 4)]
+    out += [{"scenario": "trend", "n_treated": k, "draws": multi_draws, "units": 13}
+            for k in (2, 4)]
+    # notebook 02's design: Hauts-de-France and its 9 donor regions (10 units, calibrated on them)
+    out += [{"scenario": s, "n_treated": 1, "draws": multi_draws, "units": 10,
+             "estimators": ("synth", "sdid", "trend_did")} for s in ("trend", "trend_break")]
     return out
 
 
+def hdf_calibration():
+    """Calibration on the 10 regions of notebook 02's Hauts-de-France design."""
+    from reindus import data
+    from reindus.evaluation import panel as P
+
+    p = P.outcome_panel(data.regional_employment(), data.sectors())
+    d = P.design(P.treatment_timing(data.accords()), p["region_code"].unique(),
+                 data_end="2025Q4")
+    return calibrate(p[p["unit"].isin([d["treated"], *d["donors"]])])
+
+
 def run(draws: int, multi_draws: int, n_boot: int) -> tuple[pd.DataFrame, dict, list[dict]]:
-    cal = calibrate()
+    cals = {13: calibrate(), 10: hdf_calibration()}
     tables, timing = [], []
     for d in designs(draws, multi_draws):
         t = time.perf_counter()
         rows = []
+        kw = {"estimators": d["estimators"]} if "estimators" in d else {}
         for seed in range(d["draws"]):
-            rows += validation_draw(cal, d["scenario"], seed, n_treated=d["n_treated"],
-                                    n_boot=n_boot)
+            rows += validation_draw(cals[d["units"]], d["scenario"], seed,
+                                    n_treated=d["n_treated"], n_boot=n_boot, **kw)
         s = summarise_validation(pd.DataFrame(rows), effects=EFFECTS)
+        s.insert(0, "n_units", d["units"])
         s.insert(0, "n_treated", d["n_treated"])
         s.insert(0, "scenario", d["scenario"])
         tables.append(s)
         sec = time.perf_counter() - t
         timing.append({**d, "seconds": round(sec, 1)})
-        print(f"[{d['scenario']}, {d['n_treated']} treated] {d['draws']} draws in {sec:.0f} s",
-              flush=True)
+        print(f"[{d['scenario']}, {d['n_treated']} treated of {d['units']}] {d['draws']} draws "
+              f"in {sec:.0f} s", flush=True)
     table = pd.concat(tables, ignore_index=True)
     table["recommended"] = (table["estimator"] == "sdid") & (table["inference"] == "placebo_t")
     # accepted: the issue's rule, plus a finite interval (a permutation test that can never
     # reject has size 0 and coverage 1 but says nothing)
     table["accepted"] = ((table["size"] <= ACCEPT["size"]) & (table["coverage"] >= ACCEPT["coverage"])
                          & (table["bounded"] == 1.0))
-    return table, cal.as_dict(), timing
+    return table, {"13_regions": cals[13].as_dict(), "hdf_design_10_regions": cals[10].as_dict()}, timing
 
 
 def main() -> None:
@@ -105,7 +124,7 @@ def main() -> None:
     t_all = time.perf_counter()
     table, cal, timing = run(args.draws, args.multi_draws, args.n_boot)
     pd.set_option("display.width", 220)
-    cols = ["scenario", "n_treated", "estimator", "inference", "draws", "size", "coverage",
+    cols = ["scenario", "n_treated", "n_units", "estimator", "inference", "draws", "size", "coverage",
             "bias", "rmse", "median_width", "power_0.01", "power_0.03", "accepted"]
     print("\nSize at 5 %, coverage of the 95 % interval, bias, RMSE (log points), power")
     print(table[cols].round(4).to_string(index=False))

@@ -116,8 +116,8 @@ def test_committed_record_backs_the_recommended_numbers() -> None:
     from reindus.evaluation.simulate import load_validation
 
     t, meta = load_validation()
-    rec = t[(t["estimator"] == "sdid") & (t["inference"] == "placebo_t")].set_index(
-        ["scenario", "n_treated"])
+    rec = t[(t["estimator"] == "sdid") & (t["inference"] == "placebo_t")
+            & (t["n_units"] == 13)].set_index(["scenario", "n_treated"])
     for key, (scen, k) in {"trend_1_treated": ("trend", 1), "no_trend_1_treated": ("no_trend", 1),
                            "trend_break_1_treated": ("trend_break", 1),
                            "trend_2_treated": ("trend", 2), "trend_4_treated": ("trend", 4)}.items():
@@ -127,4 +127,9 @@ def test_committed_record_backs_the_recommended_numbers() -> None:
         assert VALIDATION[key]["rmse"] == pytest.approx(row["rmse"], abs=5e-5)
     trend = rec.loc[("trend", 1)]
     assert trend["size"] <= 0.08 and trend["coverage"] >= 0.90  # the acceptance rule
-    assert meta["config"]["draws"] >= 400 and "calibration" in meta
+    assert meta["config"]["draws"] >= 400 and "13_regions" in meta["calibration"]
+    # notebook 02's own design (Hauts-de-France and 9 donors) passes the rule too
+    hdf = t[(t["estimator"] == "sdid") & (t["inference"] == "placebo_t") & (t["n_units"] == 10)
+            & (t["scenario"] == "trend")].iloc[0]
+    assert VALIDATION["hdf_design_trend"]["size"] == pytest.approx(hdf["size"], abs=1e-3)
+    assert hdf["size"] <= 0.08 and hdf["coverage"] >= 0.90

@@ -494,8 +494,9 @@ _SCENARIO_STYLE = {"no_trend": ("o", "#555555", "no unit trends"),
                    "trend_break": ("^", "#1f77b4", "trend break at treatment")}
 
 
-def plot_validation(table: pd.DataFrame, *, n_treated: int = 1, size_max: float = 0.08,
-                    coverage_min: float = 0.90) -> tuple[Figure, pd.DataFrame]:
+def plot_validation(table: pd.DataFrame, *, n_treated: int = 1, n_units: int | None = 13,
+                    size_max: float = 0.08, coverage_min: float = 0.90
+                    ) -> tuple[Figure, pd.DataFrame]:
     """Size, coverage and RMSE of every estimator x inference on the calibrated designs.
 
     Parameters
@@ -508,6 +509,10 @@ def plot_validation(table: pd.DataFrame, *, n_treated: int = 1, size_max: float 
         ``scenario`` and ``n_treated`` columns.
     n_treated
         Which designs to show (default: one treated unit, the Hauts-de-France case).
+    n_units
+        Panel size to show when the table has an ``n_units`` column (default
+        13, every metropolitan region; 10 is notebook 02's design,
+        Hauts-de-France and its 9 donors, run for a subset of estimators).
     size_max, coverage_min
         Acceptance thresholds drawn as dashed lines (issue 10: 0.08 and 0.90).
 
@@ -523,8 +528,10 @@ def plot_validation(table: pd.DataFrame, *, n_treated: int = 1, size_max: float 
     t = table.copy()
     if "n_treated" in t.columns:
         t = t[t["n_treated"] == n_treated]
+    if n_units is not None and "n_units" in t.columns:
+        t = t[t["n_units"] == n_units]
     if t.empty:
-        raise ValueError(f"no validation rows with n_treated = {n_treated}")
+        raise ValueError(f"no validation rows with n_treated = {n_treated}, n_units = {n_units}")
     t["method"] = [_VALIDATION_LABELS.get((e, i), f"{e} · {i}")
                    for e, i in zip(t["estimator"], t["inference"], strict=True)]
     t["rmse_pct"] = 100 * t["rmse"]
@@ -553,8 +560,10 @@ def plot_validation(table: pd.DataFrame, *, n_treated: int = 1, size_max: float 
     axes[0].set_xlim(-0.02, 1.02)
     axes[0].set_yticks(list(ypos.values()), list(ypos.keys()), fontsize=8)
     axes[2].legend(fontsize=8, loc="lower right")
+    units = f"{n_units} units, " if n_units is not None and "n_units" in t.columns else ""
     fig.suptitle(f"Validation on panels calibrated to regional industrial employment "
-                 f"({n_treated} treated unit{'s' if n_treated > 1 else ''}, 8 post quarters)",
+                 f"({units}{n_treated} treated unit{'s' if n_treated > 1 else ''}, "
+                 "8 post quarters)",
                  fontsize=10)
     fig.tight_layout()
     data = t[["method", "scenario", "draws", "size", "coverage", "rmse_pct"]
