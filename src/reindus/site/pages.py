@@ -143,13 +143,14 @@ def _html_block(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if line.strip()) + "\n"
 
 
-def _results_rows(results_dir: Path, page_dir: Path) -> tuple[list[str], list[str]]:
+def _results_rows(results_dir: Path, page_dir: Path, in_book: set[str]
+                  ) -> tuple[list[str], list[str]]:
     rows, claims = [], []
     for path in sorted(results_dir.glob("*.json")):
         obj = json.loads(path.read_text(encoding="utf-8"))
         nb = html.escape(str(obj.get("notebook", path.stem)))
         href = Path(os.path.relpath(path, page_dir)).as_posix()
-        nb_link = f'<a href="notebooks/{nb}.html">{nb[:2]}</a>' if re.match(r"\d\d-", nb) else nb
+        nb_link = f'<a href="notebooks/{nb}.html">{nb[:2]}</a>' if nb in in_book else nb
         for name, r in obj.get("results", {}).items():
             est, unit = r.get("estimate"), r.get("unit", "")
             if name.startswith("claim_"):
@@ -176,9 +177,12 @@ def _results_rows(results_dir: Path, page_dir: Path) -> tuple[list[str], list[st
     return rows, claims
 
 
-def results_page(reports: Path) -> str:
-    """The results page: every recorded number, readable, with a filter; claims apart."""
-    rows, claims = _results_rows(reports / "results", reports)
+def results_page(reports: Path, in_book: set[str] | None = None) -> str:
+    """The results page: every recorded number, readable, with a filter; claims apart.
+
+    ``in_book``: notebook names that have a page (their rows link to it).
+    """
+    rows, claims = _results_rows(reports / "results", reports, in_book or set())
     text = ["# Results", "",
             "Every headline number recorded by the notebooks (`reports/results/*.json`), with "
             "its interval, unit, p-value, sample size and method. Effects in log points are "
@@ -286,16 +290,29 @@ table.
 """
 
 
-def home_page(book: dict[str, Any], nb_docs: list[str], extra_docs: list[str]) -> str:
+def notebook_title(path: Path) -> str:
+    """The first ``# `` heading of a notebook (its title), else its file stem."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb.get("cells", []):
+        text = "".join(cell.get("source", "")).lstrip()
+        if cell.get("cell_type") == "markdown" and text.startswith("# "):
+            return text[2:].splitlines()[0].strip()
+    return path.stem
+
+
+def home_page(book: dict[str, Any], nb_docs: list[str], extra_docs: list[str],
+              titles: dict[str, str] | None = None) -> str:
     """The home page, in English and French, with the table of contents."""
     home = book.get("home") or {}
     summaries = book.get("notebooks") or {}
+    titles = titles or {}
     items = []
     for doc in nb_docs:
         stem = doc.split("/")[-1]
         info = summaries.get(stem, {})
-        items.append(f"- [{stem}]({doc}.ipynb) — {info.get('en', '')}\n"
-                     f"  <span lang=\"fr\" class=\"src\">{html.escape(info.get('fr', ''))}</span>")
+        items.append(f"- **[{titles.get(doc, stem)}]({doc}.ipynb)**  \n"
+                     f"  {info.get('en', '')}  \n"
+                     f"  <span lang=\"fr\"><i>FR :</i> {html.escape(info.get('fr', ''))}</span>")
     return "\n".join([
         "# reindus: the reindustrialisation of French territories", "",
         "<div class=\"lang-en\">", "", home.get("en", ""), "</div>", "",
@@ -313,7 +330,7 @@ def home_page(book: dict[str, Any], nb_docs: list[str], extra_docs: list[str]) -
 def write_pages(src: Path, reports: Path, book: dict[str, Any], *, nb_docs: list[str],
                 run_docs: list[dict[str, Any]], map_doc: str | None, french_csvs: int) -> None:
     """Write every generated page into the staging folder ``src``."""
-    write_text(results_page(reports), src / "results.md")
+    write_text(results_page(reports, {d.split("/")[-1] for d in nb_docs}), src / "results.md")
     write_text(provenance_page(), src / "provenance.md")
     write_text(runs_page(run_docs, reports), src / "runs.md")
     write_text(downloads_page(french_csvs), src / "downloads.md")
@@ -327,7 +344,8 @@ def write_pages(src: Path, reports: Path, book: dict[str, Any], *, nb_docs: list
         # previous/next links and a place in the search index
         write_text(runs_page(run_docs, reports) + "\n```{toctree}\n:hidden:\n\n"
                    + "\n".join(f"/{d}" for d in run_pages) + "\n```\n", src / "runs.md")
-    write_text(home_page(book, nb_docs, extra), src / "index.md")
+    titles = {doc: notebook_title(src / f"{doc}.ipynb") for doc in nb_docs}
+    write_text(home_page(book, nb_docs, extra, titles), src / "index.md")
 
 
 __all__ = ["FRENCH_DIR", "french_csv_text", "load_book", "readable_label", "repository_url",
