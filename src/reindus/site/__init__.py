@@ -96,6 +96,10 @@ def build_site(reports: Path | None = None, *, notebooks: list[Path] | None = No
         pages.write_pages(src, reports, book, nb_docs=nb_docs, run_docs=run_docs,
                           map_doc=map_doc, french_csvs=french)
         warnings = io.StringIO()
+        # MyST-NB extracts output images into <outdir>/../jupyter_execute before copying
+        # them to _images: beside reports/, i.e. in the project root. Removed after.
+        scratch_images = reports.parent / "jupyter_execute"
+        had_scratch = scratch_images.exists()
         repo = pages.repository_url(book)
         env_before = os.environ.get("REINDUS_BOOK_REPOSITORY")
         # conf.py reads the repository (launch buttons) from the environment
@@ -116,6 +120,8 @@ def build_site(reports: Path | None = None, *, notebooks: list[Path] | None = No
                 os.environ.pop("REINDUS_BOOK_REPOSITORY", None)
             else:
                 os.environ["REINDUS_BOOK_REPOSITORY"] = env_before
+        if not had_scratch:
+            shutil.rmtree(scratch_images, ignore_errors=True)
         if not quiet and warnings.getvalue().strip():
             print(warnings.getvalue(), file=sys.stderr)
         problems = [w for w in warnings.getvalue().splitlines()

@@ -127,6 +127,8 @@ def offline_map(gdf: Any, key: str, name_col: str, layers: list[Layer], title: s
         ).add_to(group)
         group.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
+    west, south, east, north = (float(v) for v in gdf.total_bounds)
+    m.fit_bounds([[south, west], [north, east]])
     m.get_root().html.add_child(folium.Element(_legend(layers, limits)))
     m.get_root().html.add_child(folium.Element(
         f'<div style="position:absolute;top:10px;left:50px;z-index:1000;background:#fff;'
