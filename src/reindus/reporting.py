@@ -297,3 +297,52 @@ def md(text: str):
     from IPython.display import Markdown
 
     return Markdown(text)
+
+
+class Table:
+    """A DataFrame shown as an HTML table in notebooks and in the book, as text elsewhere.
+
+    Made by :func:`table`. ``_repr_html_`` gives a plain ``<table>`` (no random
+    ids, unlike a pandas Styler, so re-executions are identical and nbval can
+    compare the text form); ``__repr__`` gives the same numbers as text.
+    """
+
+    def __init__(self, frame: pd.DataFrame, digits: int, caption: str, index: bool) -> None:
+        self.frame, self.digits, self.caption, self.index = frame, digits, caption, index
+
+    def _formatted(self) -> pd.DataFrame:
+        out = self.frame.copy()
+        for col in out.columns:
+            if pd.api.types.is_float_dtype(out[col]):
+                out[col] = out[col].map(
+                    lambda v: "" if pd.isna(v) else f"{v:,.{self.digits}f}")
+            elif pd.api.types.is_integer_dtype(out[col]):
+                out[col] = out[col].map(lambda v: "" if pd.isna(v) else f"{v:,d}")
+        return out
+
+    def _repr_html_(self) -> str:
+        body = self._formatted().to_html(index=self.index, border=0, escape=True,
+                                         classes="dataframe reindus-table", na_rep="")
+        if self.caption:
+            import html as _html
+
+            body = body.replace(">\n", f">\n<caption>{_html.escape(self.caption)}</caption>\n", 1)
+        return body
+
+    def __repr__(self) -> str:
+        text = self._formatted().to_string(index=self.index)
+        return f"{self.caption}\n{text}" if self.caption else text
+
+
+def table(frame: pd.DataFrame, *, digits: int = 2, caption: str = "",
+          index: bool = True) -> Table:
+    """Display ``frame`` as a readable table: HTML in notebooks and the book, text otherwise.
+
+    Floats get ``digits`` decimals and thousands separators, integers thousands
+    separators; missing values are blank. Use it as the last expression of a
+    cell (``reporting.table(wide, digits=1, caption="Change, %")``) instead of
+    ``print(df.to_string())``.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"table needs a DataFrame, got {type(frame).__name__}")
+    return Table(frame, digits, caption, index)
