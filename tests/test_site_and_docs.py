@@ -34,7 +34,22 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     res = json.loads((reports / "results" / "00-data-sources.json").read_text())
     res["parameters"] = {"check_quarter": "2023Q4"}
     (run / "results" / "00-data-sources.json").write_text(json.dumps(res))
-    site.build_site(reports, notebooks=[NOTEBOOK], maps=False)
+    # a small notebook with what real ones hold: math, an HTML table output, a folded
+    # solution, a figure saved under a name built from a parameter
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# 98 · A test page\n\n**Question.** Does $x^2$ show?"),
+        nbformat.v4.new_code_cell("reporting.table(df)", outputs=[nbformat.v4.new_output(
+            "execute_result", data={"text/html": "<table class='dataframe'><tr><td>1</td>"
+                                    "</tr></table>", "text/plain": "1"}, execution_count=1)]),
+        nbformat.v4.new_markdown_cell("**Exercises.** 1. Why?\n\n<details><summary>Solution"
+                                      "</summary>\n\nBecause $y = 1$.\n\n</details>"),
+    ]
+    fake = tmp_path_factory.mktemp("nb") / "98-test-page.ipynb"
+    nbformat.write(nb, str(fake))
+    site.build_site(reports, notebooks=[NOTEBOOK, fake], maps=False)
     return reports
 
 
@@ -81,6 +96,15 @@ def test_notebook_page_has_title_summary_captions_downloads(built_site: Path) ->
     assert '../results/00-data-sources.json' in page and "00-data-sources.ipynb" in page
     assert (built_site / "notebooks" / "00-data-sources.ipynb").exists()
     assert "search.html" in page and 'class="prev-next-area"' in page
+
+
+def test_math_tables_and_folded_solutions_render(built_site: Path) -> None:
+    page = (built_site / "notebooks" / "98-test-page.html").read_text(encoding="utf-8")
+    assert r"\(x^2\)" in page and '"../_static/mathjax/tex-svg.js' in page
+    assert "<table class=\"dataframe\">" in page or "<table class='dataframe'>" in page
+    assert "<details><summary>Solution</summary>" in page
+    folded = page.split("<details><summary>Solution</summary>", 1)[1].split("</details>")[0]
+    assert r"\(y = 1\)" in folded
 
 
 def test_results_page_labels_filter_and_provenance(built_site: Path) -> None:
