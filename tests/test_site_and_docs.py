@@ -125,6 +125,14 @@ def test_what_if_run_is_rendered_and_listed(built_site: Path) -> None:
     assert "What-if (check_quarter=2023Q4)" in page
 
 
+def test_every_figure_is_in_the_gallery_with_its_data(built_site: Path) -> None:
+    gallery = (built_site / "figures.html").read_text(encoding="utf-8")
+    for png in (built_site / "figures").glob("*.png"):
+        assert f'src="figures/{png.name}"' in gallery
+        assert f'href="figures/{png.stem}.csv"' in gallery
+        assert f'href="csv-fr/figures/{png.stem}.csv"' in gallery
+
+
 def test_home_page_in_english_and_french(built_site: Path) -> None:
     index = (built_site / "index.html").read_text(encoding="utf-8")
     assert 'lang="fr"' in index and "réindustrialisation" in index

@@ -237,6 +237,32 @@ def provenance_page() -> str:
                           '<tbody>\n' + "\n".join(rows) + "\n</tbody></table></div>"))
 
 
+def figures_page(reports: Path, in_book: set[str]) -> str:
+    """Every committed figure, by notebook: thumbnail, caption, source line, downloads."""
+    from reindus.site.notebook_pages import caption_html
+
+    metas: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for path in sorted((reports / "figures").glob("*.json")):
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        metas.setdefault(str(meta.get("notebook", "")), []).append((path.stem, meta))
+    fr = french_dir_for(reports, reports / "figures")
+    lines = ["# Figures", "",
+             "Every published figure with its caption, its source line and the data it plots "
+             "(PNG at 200 dpi, SVG, CSV, and the CSV for a French spreadsheet).", ""]
+    for nb, items in sorted(metas.items()):
+        head = f"[{nb}](notebooks/{nb}.ipynb)" if nb in in_book else f"`{nb}`"
+        lines += [f"## {head}", ""]
+        for name, meta in items:
+            lines.append(_html_block(
+                f'<div class="reindus-figure"><a href="figures/{html.escape(name)}.png">'
+                f'<img src="figures/{html.escape(name)}.png" alt="{html.escape(name)}" '
+                f'loading="lazy" style="max-width:100%"></a>\n'
+                + caption_html(name, meta, "figures",
+                               FRENCH_DIR + "/figures" if fr.exists() else None) + "</div>"))
+            lines.append("")
+    return "\n".join(lines) + "\n"
+
+
 def runs_page(runs: list[dict[str, Any]], reports: Path) -> str:
     """What-if runs (``reindus run NN -p ...``), scratch sessions and sweeps."""
     lines = ["# What-if runs and sweeps", "",
@@ -333,10 +359,12 @@ def write_pages(src: Path, reports: Path, book: dict[str, Any], *, nb_docs: list
     write_text(results_page(reports, {d.split("/")[-1] for d in nb_docs}), src / "results.md")
     write_text(provenance_page(), src / "provenance.md")
     write_text(runs_page(run_docs, reports), src / "runs.md")
+    write_text(figures_page(reports, {d.split("/")[-1] for d in nb_docs}), src / "figures.md")
     write_text(downloads_page(french_csvs), src / "downloads.md")
     methods = (config.ROOT / "docs" / "methods.md").read_text(encoding="utf-8")
     write_text(methods, src / "methods.md")
-    extra = ["results", *([map_doc] if map_doc else []), "runs", "provenance", "methods",
+    extra = ["results", "figures", *([map_doc] if map_doc else []), "runs", "provenance",
+             "methods",
              "downloads"]
     run_pages = [r["doc"] for r in run_docs if r["doc"]]
     if run_pages:
