@@ -144,7 +144,8 @@ def save_figure(fig: Any, name: str, data: pd.DataFrame, *, dpi: int = 200,
     Before saving, the house style is completed (:mod:`reindus.style`): the
     attribution line that the licences require is drawn under the figure, and
     legend entries or tick labels that are bare sector codes get the sector
-    name.
+    name, and when a plot has many anonymous lines (the other regions, in
+    grey) the highest and lowest are named at their end, from ``data``.
 
     Parameters
     ----------
@@ -168,6 +169,9 @@ def save_figure(fig: Any, name: str, data: pd.DataFrame, *, dpi: int = 200,
                                    *style.figure_sources(fig)]))
         line = style.source_line(keys)
     style.relabel_sectors(fig)
+    if not any(t.get_gid() == "reindus-line-label" for ax in fig.axes for t in ax.texts):
+        # anonymous context lines (e.g. the other regions, in grey): name the extremes
+        style.label_unlabelled_lines(fig, data)
     style.draw_source_line(fig, line)
     out = figures_dir()
     png, csv = out / f"{name}.png", out / f"{name}.csv"
