@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -110,8 +111,24 @@ def start_notebook(notebook: str, **parameters: Any) -> None:
     Call it once, in the cell after the parameters cell. The results file is
     rewritten from scratch by this run, so a rerun never accumulates stale
     numbers.
+
+    Where the outputs go: ``reindus run`` sets ``REINDUS_REPORTS`` for the
+    kernel (a staging folder, moved into ``reports/`` on success for a run with
+    the default parameters, or into ``reports/runs/<slug>/`` for a what-if).
+    A kernel started without it, a notebook opened in JupyterLab for instance,
+    is exploring: its figures and results go to the git-ignored
+    ``reports/scratch/<notebook>/``, whatever the parameters, so the published
+    record is only ever written by ``reindus run``.
     """
-    _session.notebook = _check_name(notebook)
+    _check_name(notebook)
+    if "REINDUS_REPORTS" not in os.environ:
+        scratch = config.scratch_dir() / notebook
+        if config._reports_override != scratch:
+            print(f"Exploring: figures and results of this session go to {scratch} "
+                  "(git-ignored). The published reports/ are written by `reindus run "
+                  f"{notebook[:2]}`.")
+        config.set_reports_override(scratch)
+    _session.notebook = notebook
     _session.parameters = dict(parameters)
     _session.results = {}
     _write_results()
