@@ -185,7 +185,8 @@ def run_folders(reports: Path) -> list[Path]:
     found = []
     for parent in (reports / "runs", reports / "scratch"):
         if parent.is_dir():
-            found += sorted(p for p in parent.iterdir() if p.is_dir())
+            # ".run-*" folders are runs under way (staging), not results
+            found += sorted(p for p in parent.iterdir() if p.is_dir() and not p.name.startswith("."))
     return found
 
 
