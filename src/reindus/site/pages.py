@@ -138,6 +138,10 @@ def fmt_number(v: Any) -> str:
 # --------------------------------------------------------------------------- pages
 
 
+#: Front matter of the pages with wide tables: no right-hand contents column.
+_WIDE = "---\nhtml_theme.sidebar_secondary.remove: true\n---\n"
+
+
 def _html_block(text: str) -> str:
     """An HTML block for MyST: no blank line inside, or the block would end there."""
     return "\n".join(line for line in text.splitlines() if line.strip()) + "\n"
@@ -167,12 +171,13 @@ def _results_rows(results_dir: Path, page_dir: Path, in_book: set[str]
                 shown += f" <span class='src'>({fmt_number(100 * est)} %)</span>"
             rows.append(
                 f"<tr><td>{nb_link}</td><td>{html.escape(readable_label(name))}<br>"
-                f"<code class='src'>{html.escape(name)}</code></td><td class='num'>{shown}</td>"
+                f"<code class='src'>{html.escape(name)}</code><br><span class='src'>"
+                f"{html.escape(str(r.get('method', '')))}</span></td>"
+                f"<td class='num'>{shown}</td>"
                 f"<td class='num'>{'[' + ', '.join(fmt_number(x) for x in interval) + ']' if interval else ''}</td>"
                 f"<td>{html.escape(unit)}</td>"
                 f"<td class='num'>{fmt_number(r['p_value']) if r.get('p_value') is not None else ''}</td>"
                 f"<td class='num'>{fmt_number(r['n']) if r.get('n') is not None else ''}</td>"
-                f"<td>{html.escape(str(r.get('method', '')))}</td>"
                 f"<td><a href='{href}'>JSON</a></td></tr>")
     return rows, claims
 
@@ -183,7 +188,7 @@ def results_page(reports: Path, in_book: set[str] | None = None) -> str:
     ``in_book``: notebook names that have a page (their rows link to it).
     """
     rows, claims = _results_rows(reports / "results", reports, in_book or set())
-    text = ["# Results", "",
+    text = [_WIDE, "# Results", "",
             "Every headline number recorded by the notebooks (`reports/results/*.json`), with "
             "its interval, unit, p-value, sample size and method. Effects in log points are "
             "also shown in percent (100 × log points), the unit of the figures. Type in the "
@@ -194,7 +199,7 @@ def results_page(reports: Path, in_book: set[str] | None = None) -> str:
                         '<div class="reindus-wide"><table class="reindus-table" '
                         'id="results-table"><thead><tr><th>nb</th><th>result</th>'
                         '<th>estimate</th><th>interval</th><th>unit</th><th>p</th><th>n</th>'
-                        '<th>method</th><th>file</th></tr></thead><tbody>\n'
+                        '<th>file</th></tr></thead><tbody>\n'
                         + "\n".join(rows) + "\n</tbody></table></div>")]
     if claims:
         text += ["", "## Claims checked against the data", "",
@@ -225,7 +230,7 @@ def provenance_page() -> str:
                     f"<td>{html.escape(r.licence)}</td><td>{page}</td>"
                     f"<td>{html.escape(r.obtained_from)}</td><td>{html.escape(r.coverage)}"
                     "</td></tr>")
-    return ("# Data sources, licences and provenance\n\nGenerated from `data/sources.toml`. "
+    return (_WIDE + "\n# Data sources, licences and provenance\n\nGenerated from `data/sources.toml`. "
             "Urssaf data are under the ODbL 1.0; Insee, IGN and ANCT data under the Licence "
             "Ouverte 2.0: reuse them with attribution, as every figure's source line does.\n\n"
             + _html_block('<input class="reindus-filter" type="search" placeholder="filter '
