@@ -92,6 +92,10 @@ def _summary_box(stem: str, book: dict[str, Any], downloads: list[str],
     parts.append('<p class="reindus-downloads"><b>Downloads:</b> ' + " ".join(downloads) + "</p>")
     if launch:
         parts.append('<p class="reindus-downloads"><b>Run it:</b> ' + " ".join(launch) + "</p>")
+    else:
+        parts.append('<p class="src"><b>Run it:</b> <code>reindus run NN</code> locally; Binder '
+                     "and Colab links appear once the repository's public URL is set "
+                     "(<code>repository</code> in <code>docs/book/book.yml</code>).</p>")
     return '<div class="reindus-summary">\n' + "\n".join(parts) + "\n</div>"
 
 
