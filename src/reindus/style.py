@@ -155,11 +155,21 @@ def figure_sources(fig: Any) -> list[str]:
 
 
 def draw_source_line(fig: Any, text: str) -> Any:
-    """Write ``text`` in small grey type under the figure (replacing an earlier one)."""
+    """Write ``text`` in small grey type under everything the figure draws.
+
+    The line goes below the lowest artist (rotated tick labels, a colour bar,
+    an x label), so it never overlaps them; an earlier source line is replaced.
+    """
     for t in list(fig.texts):
         if t.get_gid() == "reindus-source":
             t.remove()
-    return fig.text(0.005, -0.005, text, ha="left", va="top", fontsize=7, color="#555555",
+    try:
+        bbox = fig.get_tightbbox(fig.canvas.get_renderer())  # inches
+        x = bbox.x0 / fig.get_figwidth()
+        y = (bbox.y0 - 4 / 72) / fig.get_figheight()
+    except Exception:  # noqa: BLE001 - a backend without renderer: fall back below the axes
+        x, y = 0.005, -0.005
+    return fig.text(x, y, text, ha="left", va="top", fontsize=7, color="#555555",
                     gid="reindus-source", transform=fig.transFigure)
 
 
