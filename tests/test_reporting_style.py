@@ -148,3 +148,20 @@ def test_anonymous_lines_are_named_from_the_plotted_data(reports_dir: Path) -> N
     assert style.label_unlabelled_lines(fig2, frame) == []
     plt.close(fig)
     plt.close(fig2)
+
+
+def test_map_polygons_are_rasterised_in_the_svg(reports_dir: Path) -> None:
+    from matplotlib.collections import PolyCollection
+
+    reporting.start_notebook("01-regions-compared")
+    fig, ax = plt.subplots()
+    squares = [[(i, j), (i + 1, j), (i + 1, j + 1), (i, j + 1)] for i in range(20)
+               for j in range(20)]  # 400 polygons, like a map of EPCI
+    coll = PolyCollection(squares, facecolors="#0072B2")
+    ax.add_collection(coll)
+    ax.autoscale()
+    svg = reporting.save_figure(fig, "99-map", pd.DataFrame({"x": [1]})).with_suffix(".svg")
+    text = svg.read_text()
+    assert "<image" in text and text.count("<path") < 50
+    assert coll.get_rasterized() is False  # the figure itself is left as it was
+    plt.close(fig)
