@@ -38,8 +38,8 @@ style.apply()
 #: dropping the last bits, which vary with the BLAS build and summation order.
 SIGNIFICANT_DIGITS = 10
 #: Collections with more paths or vertices than this (map polygons) are rasterised in the SVG.
-SVG_RASTER_PATHS = 200
-SVG_RASTER_VERTICES = 20_000
+SVG_RASTER_PATHS = 50
+SVG_RASTER_VERTICES = 5_000
 
 
 def round_float(value: float, digits: int = SIGNIFICANT_DIGITS) -> float:
