@@ -122,7 +122,7 @@ def test_what_if_run_is_rendered_and_listed(built_site: Path) -> None:
     runs = (built_site / "runs.html").read_text(encoding="utf-8")
     assert f"runs/runs-{RUN}.html" in runs and "check_quarter" in runs
     page = (built_site / "runs" / f"runs-{RUN}.html").read_text(encoding="utf-8")
-    assert "What-if (check_quarter=2023Q4)" in page
+    assert "What-if (check_quarter-2023Q4)" in page
 
 
 def test_every_figure_is_in_the_gallery_with_its_data(built_site: Path) -> None:

@@ -212,7 +212,11 @@ def write_run_pages(reports: Path, src: Path, book: dict[str, Any]) -> list[dict
         doc = None
         slug = f"{folder.parent.name}-{folder.name}"
         if nb is not None:
-            label = ", ".join(f"{k}={v}" for k, v in sorted(params.items())) or folder.name
+            # the folder's slug names the parameters that differ from the defaults
+            # (run_slug: "<notebook>__name-value__..."); all parameters are in the results
+            label = (folder.name.split("__", 1)[1].replace("__", ", ") if "__" in folder.name
+                     else ", ".join(f"{k}={v}" for k, v in sorted(params.items()))
+                     or folder.name)
             doc = write_notebook_page(
                 nb, src, "runs", reports, book, doc_stem=slug,
                 title_prefix=f"What-if ({label}) · ", figures=folder / "figures",
