@@ -11,3 +11,11 @@ control), :mod:`.staggered` (Callaway–Sant'Anna), :mod:`.robustness`,
 from reindus.evaluation.results import EstimateResult, results_table
 
 __all__ = ["EstimateResult", "results_table"]
+
+from reindus.evaluation.sensitivity import (  # noqa: E402
+    SensitivityResult,
+    sensitivity,
+    sensitivity_inputs,
+)
+
+__all__ += ["SensitivityResult", "sensitivity", "sensitivity_inputs"]
