@@ -196,8 +196,10 @@ def sensitivity_inputs(
     :func:`reindus.evaluation.event_study.event_study`. Its ``details`` hold one
     row per event time (``coef``, ``se_cluster``; the reference period
     :math:`-1` has coefficient 0 and is dropped). The covariance is taken, in
-    order, from ``vcov`` (array or frame indexed by event time), from
-    ``result.diagnostics['vcov']`` when the estimator stored one, else from the
+    order, from ``vcov`` (array aligned with the reported event times, or frame
+    indexed by event time), from ``result.diagnostics['vcov']`` or
+    ``['cov']`` (rows in the order of ``diagnostics['event_times']``; for
+    ``event_study`` the CR1 cluster-robust covariance), else from the
     diagonal :math:`se_{cluster}^2` with ``sigma_source`` saying so: that
     ignores the correlation between coefficients that share the reference
     period, which usually makes the robust intervals too wide under
@@ -220,12 +222,25 @@ def sensitivity_inputs(
     pre = [t for t in times if t < -1]
     post = [t for t in times if t >= 0]
     b = det["coef"].to_numpy(dtype=float)
-    cov = vcov if vcov is not None else result.diagnostics.get("vcov")
+    cov, source = vcov, "vcov"
+    if cov is None:
+        for key in ("vcov", "cov"):
+            if result.diagnostics.get(key) is not None:
+                cov, source = result.diagnostics[key], f"diagnostics['{key}']"
+                break
     if cov is not None:
         if isinstance(cov, pd.DataFrame):
             cov = cov.loc[times, times].to_numpy(dtype=float)
         S = np.asarray(cov, dtype=float)
-        source = "vcov"
+        order = result.diagnostics.get("event_times")
+        if vcov is None and order is not None and S.shape[0] == len(order):
+            # event_study stores the covariance of every estimated event time
+            pos = {int(k): i for i, k in enumerate(order)}
+            missing = [t for t in times if t not in pos]
+            if missing:
+                raise ValueError(f"covariance has no row for event times {missing}")
+            idx = [pos[t] for t in times]
+            S = S[np.ix_(idx, idx)]
     else:
         if "se_cluster" not in det:
             raise ValueError("no covariance: pass vcov=")
