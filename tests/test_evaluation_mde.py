@@ -136,3 +136,27 @@ def test_bad_inputs():
     p = _panel(np.random.default_rng(0), n_units=2)
     with pytest.raises(ValueError, match="two controls"):
         minimum_detectable_effect(p, treated="u00", start=40)
+
+
+def test_detrended_did_weights_by_hand():
+    # line through pre periods t = 0, 1, 2 predicts at t = 3: -2/3 y0 + 1/3 y1 + 4/3 y2
+    from reindus.evaluation.mde import did_weights
+    np.testing.assert_allclose(did_weights(3, 1, detrend=True), [2 / 3, -1 / 3, -4 / 3, 1.0])
+    np.testing.assert_allclose(did_weights(2, 2), [-0.5, -0.5, 0.5, 0.5])
+    # the weights kill a linear trend and a level
+    w = did_weights(10, 4, detrend=True)
+    assert w.sum() == pytest.approx(0, abs=1e-12)
+    assert w @ np.arange(14) == pytest.approx(0, abs=1e-10)
+
+
+def test_detrend_removes_the_drift_of_a_trending_gap():
+    rng = np.random.default_rng(5)
+    p = _panel(rng)
+    p.loc[p["unit"] == "u00", "y"] += -0.002 * p.loc[p["unit"] == "u00", "period"]
+    plain = minimum_detectable_effect(p, treated="u00", start=40)
+    adj = minimum_detectable_effect(p, treated="u00", start=40, detrend=True)
+    m_plain = plain.table.set_index("method").loc["placebo_time", "mean"]
+    m_adj = adj.table.set_index("method").loc["placebo_time", "mean"]
+    assert m_plain < -0.015  # the trend biases the plain placebo DiDs
+    assert abs(m_adj) < 0.01 and abs(m_adj) < abs(m_plain) / 2
+    assert plain.rho > 0.9 > adj.rho

@@ -86,6 +86,7 @@ __all__ = [
     "ar1_did_sd",
     "ar1_fit",
     "ar1_mean_variance",
+    "did_weights",
     "mde_from_placebos",
     "mde_from_sd",
     "minimum_detectable_effect",
@@ -140,19 +141,39 @@ def ar1_mean_variance(T: int, rho: float, sigma_u: float) -> float:
     return float(sigma_u**2 / T**2 * (T + 2 * np.sum((T - k) * rho**k)))
 
 
-def ar1_did_sd(n_pre: int, n_post: int, rho: float, sigma_u: float) -> float:
-    """sd of :math:`\\bar d_{post} - \\bar d_{pre}` when :math:`d_t` is AR(1).
+def did_weights(n_pre: int, n_post: int, detrend: bool = False) -> np.ndarray:
+    """Weights :math:`w` with :math:`\\hat\\tau = w'd` on the gap :math:`d_1..d_{T_0+T_1}`.
 
-    :math:`\\sqrt{w'\\Omega w}`, :math:`\\Omega_{st} = \\sigma_u^2\\rho^{|s-t|}`,
-    :math:`w = (-1/T_0, \\dots, 1/T_1, \\dots)`. With :math:`\\rho = 0` it is
-    :math:`\\sigma_u\\sqrt{1/T_0 + 1/T_1}`.
+    Plain DiD: :math:`-1/T_0` on the pre periods, :math:`1/T_1` on the post
+    periods. With ``detrend``, the gap's linear trend fitted on the pre periods
+    is extrapolated and subtracted: :math:`\\hat\\tau = \\bar d_{post} -
+    \\bar x_{post}'(X_{pre}'X_{pre})^{-1}X_{pre}'d_{pre}`, :math:`x_t = (1, t)`.
     """
     if n_pre < 1 or n_post < 1:
         raise ValueError("need n_pre >= 1 and n_post >= 1")
+    if not detrend:
+        return np.concatenate([np.full(n_pre, -1 / n_pre), np.full(n_post, 1 / n_post)])
+    if n_pre < 3:
+        raise ValueError("detrend needs at least 3 pre periods")
+    t = np.arange(n_pre + n_post, dtype=float)
+    Xp = np.column_stack([np.ones(n_pre), t[:n_pre]])
+    xbar = np.array([1.0, t[n_pre:].mean()])
+    w_pre = -Xp @ np.linalg.solve(Xp.T @ Xp, xbar)
+    return np.concatenate([w_pre, np.full(n_post, 1 / n_post)])
+
+
+def ar1_did_sd(n_pre: int, n_post: int, rho: float, sigma_u: float,
+               detrend: bool = False) -> float:
+    """sd of the DiD :math:`w'd` (see :func:`did_weights`) when :math:`d_t` is AR(1).
+
+    :math:`\\sqrt{w'\\Omega w}`, :math:`\\Omega_{st} = \\sigma_u^2\\rho^{|s-t|}`;
+    for the plain DiD :math:`w = (-1/T_0, \\dots, 1/T_1, \\dots)` and with
+    :math:`\\rho = 0` it is :math:`\\sigma_u\\sqrt{1/T_0 + 1/T_1}`.
+    """
     if not -1 < rho < 1:
         raise ValueError("rho must be in (-1, 1)")
+    w = did_weights(n_pre, n_post, detrend)
     n = n_pre + n_post
-    w = np.concatenate([np.full(n_pre, -1 / n_pre), np.full(n_post, 1 / n_post)])
     # w' Omega w = sigma_u^2 sum_{s,t} w_s w_t rho^|s-t| via lagged products
     acc = float(w @ w)
     for k in range(1, n):
@@ -176,12 +197,17 @@ def ar1_fit(x: Sequence[float] | np.ndarray) -> tuple[float, float]:
 
 
 def periods_needed(effect: float, n_pre: int, rho: float, sigma_u: float,
-                   alpha: float = 0.05, power: float = 0.8, max_post: int = 200) -> float:
-    """Smallest number of post periods whose AR(1) MDE is at most ``effect`` (inf if none)."""
+                   alpha: float = 0.05, power: float = 0.8, max_post: int = 200,
+                   detrend: bool = False) -> float:
+    """Smallest number of post periods whose AR(1) MDE is at most ``effect`` (inf if none).
+
+    With ``detrend`` the extrapolation error of the pre-period trend grows
+    with the horizon, so the MDE eventually rises again with :math:`T_1`.
+    """
     if effect <= 0:
         raise ValueError("effect must be > 0")
     for T in range(1, max_post + 1):
-        if mde_from_sd(ar1_did_sd(n_pre, T, rho, sigma_u), alpha, power) <= effect:
+        if mde_from_sd(ar1_did_sd(n_pre, T, rho, sigma_u, detrend), alpha, power) <= effect:
             return float(T)
     return math.inf
 
@@ -196,8 +222,11 @@ class MDEResult:
         Headline: normal-approximation MDE from the placebo-in-time sd
         (the placebo-across-units one when the pre-period is too short).
     table
-        One row per source of :math:`\\hat\\sigma`: ``method``, ``sd``,
-        ``mde_normal``, ``mde_randomisation`` (NaN for ``ar1``), ``n_placebos``.
+        One row per source of :math:`\\hat\\sigma`: ``method``, ``mean`` (of
+        the placebo estimates: a systematic drift, e.g. a differential trend,
+        shows here and inflates ``mde_randomisation``, which keeps it, but not
+        ``mde_normal``, which uses the sd only), ``sd``, ``mde_normal``,
+        ``mde_randomisation`` (NaN for ``ar1``), ``n_placebos``.
     needed
         Post periods needed (AR(1)) for each effect in ``effects``: columns
         ``effect``, ``n_post_needed``, ``mde_at_needed``.
@@ -206,6 +235,10 @@ class MDEResult:
     n_pre, n_post
         Pre and post periods of the design.
     alpha, power
+    best_mde, best_n_post
+        Smallest AR(1) MDE over horizons ``1..max_post`` and the horizon
+        that attains it (the MDE cannot go below the pre-period's own noise,
+        and with ``detrend`` it rises again as the extrapolation lengthens).
     placebos
         The placebo estimates by method.
     """
@@ -219,13 +252,16 @@ class MDEResult:
     n_post: int
     alpha: float
     power: float
+    best_mde: float = math.nan
+    best_n_post: int = 0
     placebos: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-def _did(Y: np.ndarray, tr: list[int], ctrl: list[int], s: int, e: int) -> float:
-    """Mean-gap DiD: periods ``0..s-1`` pre, ``s..e-1`` post."""
+def _did(Y: np.ndarray, tr: list[int], ctrl: list[int], s: int, e: int,
+         detrend: bool = False) -> float:
+    """Mean-gap DiD :math:`w'd`: periods ``0..s-1`` pre, ``s..e-1`` post."""
     d = Y[tr].mean(axis=0) - Y[ctrl].mean(axis=0)
-    return float(d[s:e].mean() - d[:s].mean())
+    return float(did_weights(s, e - s, detrend) @ d[:e])
 
 
 def minimum_detectable_effect(
@@ -242,6 +278,7 @@ def minimum_detectable_effect(
     effects: Sequence[float] = (0.005, 0.01),
     min_pre: int = 4,
     max_post: int = 200,
+    detrend: bool = False,
 ) -> MDEResult:
     """MDE of the DiD of ``outcome`` for ``treated`` vs ``controls`` (module docstring).
 
@@ -259,6 +296,12 @@ def minimum_detectable_effect(
         Fewest pre periods a placebo-in-time estimate may use.
     max_post
         Search ceiling for :func:`periods_needed`.
+    detrend
+        MDE of the trend-adjusted DiD (gap detrended on the pre-period, see
+        :func:`did_weights`) instead of the plain one; the AR(1) is then
+        fitted to the detrended pre-period gap. Use it when the treated unit
+        trends apart from its controls: the plain DiD is then biased, and the
+        AR(1) fit of a trending gap returns :math:`\\rho` near 1.
 
     Returns
     -------
@@ -281,20 +324,25 @@ def minimum_detectable_effect(
         raise ValueError("need at least two controls")
     # placebo in time: fake start f inside the pre-period, the same number of
     # post periods, every earlier period as pre (at least min_pre)
-    plac_time = np.array([_did(Y[:, :s], tr, ctrl, f, f + n_post)
-                          for f in range(min_pre, s - n_post + 1)])
+    plac_time = np.array([_did(Y[:, :s], tr, ctrl, f, f + n_post, detrend)
+                          for f in range(max(min_pre, 3 if detrend else 1), s - n_post + 1)])
     # placebo across units: each control as if treated, against the others
-    plac_units = np.array([_did(Y, [j], [c for c in ctrl if c != j], s, T) for j in ctrl])
+    plac_units = np.array([_did(Y, [j], [c for c in ctrl if c != j], s, T, detrend)
+                           for j in ctrl])
     d_pre = Y[tr].mean(axis=0)[:s] - Y[ctrl].mean(axis=0)[:s]
+    if detrend:
+        tt = np.arange(s, dtype=float)
+        d_pre = d_pre - np.polyval(np.polyfit(tt, d_pre, 1), tt)
     rho, sigma_u = ar1_fit(d_pre)
-    sd_ar1 = ar1_did_sd(n_pre, n_post, rho, sigma_u)
+    sd_ar1 = ar1_did_sd(n_pre, n_post, rho, sigma_u, detrend)
     rows = []
     for name, pl in (("placebo_time", plac_time), ("placebo_units", plac_units)):
         sd = float(np.std(pl, ddof=1)) if pl.size >= 2 else math.nan
-        rows.append({"method": name, "sd": sd, "mde_normal": mde_from_sd(sd, alpha, power),
+        rows.append({"method": name, "mean": float(pl.mean()) if pl.size else math.nan,
+                     "sd": sd, "mde_normal": mde_from_sd(sd, alpha, power),
                      "mde_randomisation": mde_from_placebos(pl, alpha, power),
                      "n_placebos": int(pl.size)})
-    rows.append({"method": "ar1", "sd": sd_ar1, "mde_normal": mde_from_sd(sd_ar1, alpha, power),
+    rows.append({"method": "ar1", "mean": 0.0, "sd": sd_ar1, "mde_normal": mde_from_sd(sd_ar1, alpha, power),
                  "mde_randomisation": math.nan, "n_placebos": 0})
     table = pd.DataFrame(rows)
     head = table.loc[table["method"] == "placebo_time", "mde_normal"].iloc[0]
@@ -302,10 +350,15 @@ def minimum_detectable_effect(
         head = table.loc[table["method"] == "placebo_units", "mde_normal"].iloc[0]
     needed = []
     for eff in effects:
-        k = periods_needed(eff, n_pre, rho, sigma_u, alpha, power, max_post)
+        k = periods_needed(eff, n_pre, rho, sigma_u, alpha, power, max_post, detrend)
         needed.append({"effect": float(eff), "n_post_needed": k,
-                       "mde_at_needed": mde_from_sd(ar1_did_sd(n_pre, int(k), rho, sigma_u),
-                                                    alpha, power) if np.isfinite(k) else math.nan})
+                       "mde_at_needed": mde_from_sd(ar1_did_sd(n_pre, int(k), rho, sigma_u,
+                                                               detrend), alpha, power)
+                       if np.isfinite(k) else math.nan})
+    horizon = [mde_from_sd(ar1_did_sd(n_pre, k, rho, sigma_u, detrend), alpha, power)
+               for k in range(1, max_post + 1)]
+    best = int(np.argmin(horizon))
     return MDEResult(mde=float(head), table=table, needed=pd.DataFrame(needed), rho=rho,
+                     best_mde=float(horizon[best]), best_n_post=best + 1,
                      sigma_u=sigma_u, n_pre=n_pre, n_post=n_post, alpha=alpha, power=power,
                      placebos={"placebo_time": plac_time, "placebo_units": plac_units})
