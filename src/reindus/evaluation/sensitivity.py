@@ -549,6 +549,7 @@ def flci_sd(betahat: Any, sigma: Any, num_pre: int, num_post: int, m: float,
 # ---------------------------------------------------------------------------
 
 _MAX_SUPPORTS = 300_000
+_RAYS: dict[tuple[Any, bytes], np.ndarray | None] = {}
 
 
 def _dual_vertices(sd: np.ndarray, X: np.ndarray) -> np.ndarray | None:
@@ -594,9 +595,19 @@ class _EtaSolver:
 
     def __init__(self, X: np.ndarray, sd: np.ndarray):
         self.X, self.sd = X, sd
-        self.V = _dual_vertices(sd, X) if X.shape[1] > 0 else None
         if X.shape[1] == 0:
             self.V = np.diag(1 / sd)
+            return
+        # the vertices are the extreme rays of the cone {lambda >= 0, X'lambda = 0}
+        # scaled to sd'lambda = 1: enumerate the rays once per X (the post part
+        # of the moments, the same for every s, sign and Mbar)
+        key = (X.shape, np.round(X, 12).tobytes())
+        if key not in _RAYS:
+            if len(_RAYS) > 16:
+                _RAYS.clear()
+            _RAYS[key] = _dual_vertices(np.ones(X.shape[0]), X)
+        R = _RAYS[key]
+        self.V = None if R is None else R / (R @ sd)[:, None]
 
     def solve(self, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Y: (n, m) rows of y; returns eta (n,), lambda (n, m)."""
