@@ -64,11 +64,14 @@ def figure_names_in(source: str, candidates: list[str]) -> list[str]:
 
 
 def caption_html(name: str, meta: dict[str, Any], fig_dir_href: str,
-                 fr_dir_href: str | None) -> str:
-    """The caption box under a figure: caption, source line, downloads."""
+                 fr_dir_href: str | None, figures: Path | None = None) -> str:
+    """The caption box under a figure: caption, source line, downloads.
+
+    ``figures``: the folder of the files, to offer the SVG only when it exists.
+    """
     esc = html.escape
     links = [f'<a href="{fig_dir_href}/{esc(name)}.png">PNG</a>']
-    if meta.get("svg"):
+    if meta.get("svg") and (figures is None or (figures / f"{name}.svg").exists()):
         links.append(f'<a href="{fig_dir_href}/{esc(name)}.svg">SVG</a>')
     links.append(f'<a href="{fig_dir_href}/{esc(name)}.csv">data (CSV)</a>')
     if fr_dir_href:
@@ -167,7 +170,8 @@ def write_notebook_page(nb_path: Path, src: Path, folder: str, reports: Path,
             for name in figure_names_in(text, names):
                 if name not in placed:
                     placed.add(name)
-                    cells.append(_md_cell(caption_html(name, metas[name], fig_href, fr_href),
+                    cells.append(_md_cell(caption_html(name, metas[name], fig_href, fr_href,
+                                                       figures),
                                           f"reindus-caption-{i}-{name}"))
     nb["cells"] = cells
     write_text(json.dumps(nb, ensure_ascii=False, indent=1) + "\n",

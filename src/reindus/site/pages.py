@@ -263,7 +263,8 @@ def figures_page(reports: Path, in_book: set[str]) -> str:
                 f'<img src="figures/{html.escape(name)}.png" alt="{html.escape(name)}" '
                 f'loading="lazy" style="max-width:100%"></a>\n'
                 + caption_html(name, meta, "figures",
-                               FRENCH_DIR + "/figures" if fr.exists() else None) + "</div>"))
+                               FRENCH_DIR + "/figures" if fr.exists() else None,
+                               reports / "figures") + "</div>"))
             lines.append("")
     return "\n".join(lines) + "\n"
 
