@@ -24,3 +24,15 @@ from reindus.evaluation.trends import trend_did, trend_event_study
 
 __all__ = ["EstimateResult", "recommended", "results_table", "sdid", "trend_did",
            "trend_event_study"]
+
+from reindus.evaluation.sensitivity import (  # noqa: E402
+    SensitivityResult,
+    sensitivity_analysis,
+    sensitivity_inputs,
+)
+
+__all__ += ["SensitivityResult", "sensitivity_analysis", "sensitivity_inputs"]
+
+from reindus.evaluation.mde import MDEResult, minimum_detectable_effect  # noqa: E402
+
+__all__ += ["MDEResult", "minimum_detectable_effect"]
