@@ -8,6 +8,9 @@ BIN := $(VENV)/bin
 MIRROR ?= ../shared/data
 STAMP := $(VENV)/.reindus-installed
 
+# `make reports RUN_FLAGS=--force` re-executes notebooks whose recorded run is up to date.
+RUN_FLAGS ?=
+
 .PHONY: help env data reports test lint lab bench clean-reports
 
 help: ## Show this help
@@ -28,7 +31,7 @@ data: $(STAMP) ## Refetch the sources from the mirror (MIRROR=../shared/data) an
 	$(BIN)/reindus build
 
 reports: $(STAMP) ## Main job: execute every notebook on the embedded data and write reports/
-	$(BIN)/reindus run all
+	$(BIN)/reindus run all $(RUN_FLAGS)
 	$(BIN)/reindus report
 
 test: $(STAMP) ## Run the whole test suite, nbval on the notebooks included
