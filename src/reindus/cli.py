@@ -1,16 +1,24 @@
-"""The ``reindus`` command line: fetch, build, run, report, check.
+"""The reindus command line: fetch, build, run, sweep, report, check.
 
 Examples
 --------
     reindus fetch --mirror ../shared/data     # copy and verify the sources into data/raw
     reindus build                             # raw files -> data/processed/*.parquet
-    reindus run all                           # execute every notebook in place
+    reindus run all                           # execute every notebook (2 at once; unchanged
+                                              # ones are skipped, --force runs them anyway)
+    reindus run 01 --list-params              # parameters: default, type, allowed values
     reindus run 01 -p region 44               # what-if run for Grand Est -> reports/runs/
+    reindus run 01 -p region "Grand Est"      # the same, by name
     reindus sweep sweeps/01-regions.yaml      # every region, in parallel -> reports/sweeps/
     reindus report                            # HTML of every notebook + reports/index.html
-    reindus check                             # hashes, schemas, outputs up to date
+    reindus check                             # hashes of data, results and figures; notebooks
+    reindus check --deep                      # ... and re-execute, compare the numbers
 
-Exit codes: 0 success, 1 a check failed, 2 bad input data or usage.
+Only `reindus run` with the default parameters writes the published outputs (the
+notebooks and reports/); a run that fails or is killed leaves them as they were.
+Notebooks opened in JupyterLab write to reports/scratch/ (git-ignored).
+
+Exit codes: 0 success, 1 a check or a notebook failed, 2 bad input data or usage.
 """
 
 from __future__ import annotations
@@ -347,7 +355,8 @@ def make_parser() -> argparse.ArgumentParser:
                    help="do not regenerate the README's generated sections")
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("check", help="verify hashes, schemas and that committed outputs are current",
+    p = sub.add_parser("check", help="verify data, results, figures and notebooks against their "
+                       "recorded hashes",
                        description="The integrity check: raw files and processed tables against "
                        "their recorded sha256, results JSON against reports/MANIFEST.json, "
                        "figure CSVs against their sidecars, notebooks executed top to bottom "
