@@ -44,20 +44,47 @@ def _progress(items, desc: str):
 def cmd_fetch(args: argparse.Namespace) -> int:
     from reindus import sources
 
+    if args.full:
+        from reindus import full_resolution
+
+        entry = full_resolution.fetch_full(args.source_file)
+        print(f"fetched the full commune x APE file (vintage {entry['vintage']}, {entry['bytes']:,d} bytes, "
+              f"sha256 {entry['sha256'][:12]}) into {entry['file']}; lock: {full_resolution.lock_path().name}")
+        return 0
+    if args.source_file:
+        raise ValueError("--from is only for --full: give it with `reindus fetch --full --from FILE`")
     mirror = Path(args.mirror).resolve() if args.mirror else None
-    paths = sources.fetch(args.ids or None, mirror=mirror, force=args.force,
-                          progress=lambda xs: _progress(xs, "fetch"))
-    print(f"fetched and verified {len(paths)} files into data/raw")
+    try:
+        paths = sources.fetch(args.ids or None, mirror=mirror, force=args.force,
+                              progress=lambda xs: _progress(xs, "fetch"))
+    except sources.FetchError as exc:
+        # Every source was tried: list each failure, then the summary (exit 2).
+        for sid, err in exc.failures.items():
+            print(f"reindus: cannot fetch {sid}: {err}", file=sys.stderr)
+        print(f"fetched and verified {len(exc.fetched)} files; {len(exc.failures)} failed "
+              f"({', '.join(exc.failures)})", file=sys.stderr)
+        return 2
+    print(f"fetched and verified {len(paths)} files")
     return 0
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     from reindus.build import build
 
+    if args.full:
+        from reindus import full_resolution
+
+        t0 = time.perf_counter()
+        out = full_resolution.build_sector_employment()
+        print(f"built {', '.join(p.name for p in out.values())} in {time.perf_counter() - t0:.1f} s "
+              f"-> {full_resolution.full_dir()}")
+        return 0
     t0 = time.perf_counter()
     built = build(args.tables or None, progress=lambda xs: _progress(xs, "build"))
     for name, entry in built.items():
-        print(f"{name:28s} {entry['rows']:>8,d} rows  sha256 {entry['sha256'][:12]}")
+        repaired = (f"  ({entry['geometry_repairs']} geometries repaired)"
+                    if entry.get("geometry_repairs") else "")
+        print(f"{name:28s} {entry['rows']:>8,d} rows  sha256 {entry['sha256'][:12]}{repaired}")
     print(f"built {len(built)} tables in {time.perf_counter() - t0:.1f} s")
     return 0
 
@@ -312,12 +339,20 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("ids", nargs="*", help="source ids from data/sources.toml (default: all)")
     p.add_argument("--mirror", help="mirror directory (default: $REINDUS_MIRROR; none = download)")
     p.add_argument("--force", action="store_true", help="copy again even if a verified copy exists")
+    p.add_argument("--full", action="store_true",
+                   help="fetch the optional official commune x APE file (large; needs the internet) "
+                   "and record it in data/full-resolution.lock.json")
+    p.add_argument("--from", dest="source_file", metavar="FILE",
+                   help="with --full: use a copy of the file you already downloaded")
     p.set_defaults(func=cmd_fetch)
 
     p = sub.add_parser("build", help="build data/processed/*.parquet from data/raw",
                        description="Run every loader (raw file -> tidy validated table) and write "
                        "the processed tables atomically, with MANIFEST.json.")
     p.add_argument("tables", nargs="*", help="table names (default: all)")
+    p.add_argument("--full", action="store_true",
+                   help="build the full-resolution sector tables (data/full/) from the fetched "
+                   "commune x APE file instead")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("run", help="execute notebooks with papermill",

@@ -19,6 +19,10 @@ Paths can be redirected with environment variables, which is how tests and
     git-ignored ``reports/scratch/<notebook>/`` instead (see
     :func:`reindus.reporting.start_notebook`), so exploring never rewrites the
     published outputs.
+``REINDUS_REFERENCE``
+    Where the project's own reference tables are read from (default
+    ``data/reference``, committed). The loaders and the build read this one
+    folder, so an edited table is never ignored; tests point it at bad copies.
 ``REINDUS_NOTEBOOKS``
     Folder of the numbered notebooks (default ``notebooks``); tests point it at
     small notebooks of their own.
@@ -52,6 +56,11 @@ def raw_dir() -> Path:
 def processed_dir() -> Path:
     """Directory of the processed Parquet tables (the embedded default data)."""
     return _env_path("REINDUS_PROCESSED", DATA_DIR / "processed")
+
+
+def reference_dir() -> Path:
+    """Directory of the project's reference tables (accords, industrial events)."""
+    return _env_path("REINDUS_REFERENCE", REFERENCE_DIR)
 
 
 #: Set by :func:`reindus.reporting.start_notebook` in a kernel started without
