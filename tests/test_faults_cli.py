@@ -312,7 +312,7 @@ def test_d_failed_default_run_changes_nothing(project: Path, monkeypatch: pytest
                                               capsys: pytest.CaptureFixture[str]) -> None:
     before = _tree(project)
     monkeypatch.setenv("PROBE", "fail")
-    assert cli.main(["run", "90"]) == 1
+    assert cli.main(["run", "90", "--force"]) == 1
     err = capsys.readouterr().err
     assert "RuntimeError: planned failure" in err and "nothing was written" in err
     assert _tree(project) == before
