@@ -47,9 +47,11 @@ lab: $(STAMP) ## Open JupyterLab on the notebooks
 bench: $(STAMP) ## Benchmarks (not tests) -> bench/results/*.json (git-ignored; quoted in bench/README.md)
 	REINDUS_MIRROR=$(abspath $(MIRROR)) $(BIN)/python bench/bench_loaders.py
 	REINDUS_MIRROR=$(abspath $(MIRROR)) $(BIN)/python bench/bench_pipeline.py
+	$(BIN)/python bench/bench_run_all.py
 
 clean-reports: ## Remove generated, git-ignored outputs (HTML, what-if runs, scratch, leftover staging)
-	rm -rf reports/notebooks reports/runs reports/scratch reports/index.html reports/provenance.html
+	rm -rf reports/notebooks reports/runs reports/scratch reports/.cache reports/index.html \
+	  reports/provenance.html
 	find reports data/processed notebooks -depth \( -name '.run-*' -o -name '.stage-*' \
 	  -o -name '.*.tmp' -o -name '.*.from-twin.ipynb' \) -exec rm -rf {} +
 	@echo "removed the generated, git-ignored outputs; the published reports/ are untouched"

@@ -465,6 +465,7 @@ CACHE_BREAKERS = {
     "figure deleted": lambda p: (p / "reports/figures/90-probe-line.png").unlink(),
     "notebook deleted": lambda p: (p / "notebooks/90-probe.ipynb").unlink(),
     "manifest deleted": lambda p: (p / "reports/MANIFEST.json").unlink(),
+    "cache deleted (fresh clone)": lambda p: (p / "reports/.cache/runs.json").unlink(),
 }
 
 

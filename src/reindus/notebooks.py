@@ -235,6 +235,11 @@ def results_manifest_path(reports: Path) -> Path:
     return reports / "MANIFEST.json"
 
 
+def run_cache_path(reports: Path) -> Path:
+    """``<reports>/.cache/runs.json``: cache key of the last default run of each notebook."""
+    return reports / ".cache" / "runs.json"
+
+
 def _commit(stage_reports: Path, dest_reports: Path, stem: str, executed: Path, output: Path,
             stage: Path, *, replace_dir: bool, key: str | None = None) -> None:
     """Move a successful run's files into place, journalled so that a kill cannot tear it."""
@@ -265,17 +270,23 @@ def _commit(stage_reports: Path, dest_reports: Path, stem: str, executed: Path, 
             for rel in produced:
                 if rel.parts[0] == "results" and rel.suffix == ".json":
                     files[rel.as_posix()] = sha256_file(stage_reports / rel)
-            runs = dict(manifest.get("runs", {}))
-            if key is not None:
-                runs[stem] = key
             staged_manifest = stage / "MANIFEST.json"
-            write_json({"about": "results: sha256 of each results JSON as written by `reindus "
-                        "run` (`reindus check` compares them); runs: cache key of the last run "
-                        "of each notebook (code, data and library versions; see "
-                        "reindus.notebooks.cache_key)",
-                        "results": dict(sorted(files.items())), "runs": dict(sorted(runs.items()))},
+            write_json({"about": "sha256 of each results JSON as written by `reindus run`; "
+                        "`reindus check` compares them", "results": dict(sorted(files.items()))},
                        staged_manifest)
             moves.append((str(staged_manifest), str(manifest_path)))
+            if key is not None:
+                # The cache keys stay on this machine (git-ignored): a fresh clone or CI
+                # executes everything, and the committed record holds no machine state.
+                cache_path = run_cache_path(dest_reports)
+                try:
+                    runs = json.loads(cache_path.read_text(encoding="utf-8"))
+                except (FileNotFoundError, json.JSONDecodeError):
+                    runs = {}
+                runs[stem] = key
+                staged_cache = stage / "runs.json"
+                write_json(runs, staged_cache)
+                moves.append((str(staged_cache), str(cache_path)))
         plan = {"moves": moves, "delete": [str(p) for p in delete]}
         write_json(plan, stage / "COMMIT.json")
         _apply(plan)
@@ -294,7 +305,8 @@ def cache_key(path: Path) -> str:
     (``src/reindus/**/*.py``), and the Python and key package versions. Equal
     keys mean a rerun would execute the same code on the same data with the
     same libraries: ``reindus run`` skips such a notebook when its recorded
-    outputs are also intact (see :func:`up_to_date`).
+    outputs are also intact (see :func:`up_to_date`). Keys are kept in the
+    git-ignored ``reports/.cache/runs.json``, so a fresh clone runs everything.
     """
     import hashlib
     import platform
@@ -343,9 +355,10 @@ def up_to_date(path: Path, reports: Path | None = None, key: str | None = None) 
     reports = reports or config.reports_dir()
     try:
         manifest = json.loads(results_manifest_path(reports).read_text(encoding="utf-8"))
+        runs = json.loads(run_cache_path(reports).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         return False
-    if manifest.get("runs", {}).get(path.stem) != (key or cache_key(path)) or not path.exists():
+    if runs.get(path.stem) != (key or cache_key(path)) or not path.exists():
         return False
     results = reports / "results" / f"{path.stem}.json"
     rel = f"results/{path.stem}.json"

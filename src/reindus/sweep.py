@@ -24,6 +24,7 @@ import json
 import os
 import re
 import sys
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
@@ -135,6 +136,16 @@ def run_sweep(grid: dict[str, Any], *, workers: int | None = None,
     jobs = [(str(nb_path), params, str(reports_dir)) for params in runs]
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     outcome: dict[int, tuple[str, str | None]] = {}
+    t0 = time.perf_counter()
+
+    def done(i: int) -> None:
+        slug, msg = outcome[i]
+        if bar.disable:  # no terminal (CI, a log file): one line per finished run instead
+            print(f"{'FAILED' if msg else 'done'} {slug} ({len(outcome)}/{len(jobs)}, "
+                  f"{time.perf_counter() - t0:.0f} s)", flush=True)
+        bar.set_postfix_str(slug, refresh=False)
+        bar.update(1)
+
     bar = tqdm(total=len(jobs), desc=f"sweep {grid['name']}", unit="run",
                bar_format="{desc} {n_fmt}/{total_fmt} |{bar}| {elapsed} elapsed",
                disable=not sys.stderr.isatty())
@@ -144,13 +155,11 @@ def run_sweep(grid: dict[str, Any], *, workers: int | None = None,
                 futures = {pool.submit(_run_one, j): i for i, j in enumerate(jobs)}
                 for fut in as_completed(futures):
                     outcome[futures[fut]] = fut.result()
-                    bar.set_postfix_str(outcome[futures[fut]][0], refresh=False)
-                    bar.update(1)
+                    done(futures[fut])
         else:
             for i, j in enumerate(jobs):
-                bar.set_postfix_str(run_slug(nb_path.stem, j[1]), refresh=False)
                 outcome[i] = _run_one(j)
-                bar.update(1)
+                done(i)
     failed = [msg for _, msg in (outcome[i] for i in range(len(jobs))) if msg]
     if failed and failures is None:
         raise NotebookFailed(f"{len(failed)} of {len(jobs)} runs failed; first: {failed[0]}")
