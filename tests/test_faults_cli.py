@@ -534,6 +534,8 @@ CHECK_FAULTS = {
         "x,y\n1,1\n2,3\n"), ["90-probe-line.csv", "differ from the sha256 in 90-probe-line.json"]),
     "figure png deleted": (lambda p: (p / "reports/figures/90-probe-line.png").unlink(),
                            ["90-probe-line.png: missing"]),
+    "figure svg deleted": (lambda p: (p / "reports/figures/90-probe-line.svg").unlink(),
+                           ["90-probe-line.svg: missing"]),
     "sidecar truncated": (lambda p: (p / "reports/figures/90-probe-line.json").write_text('{"fig'),
                           ["90-probe-line.json: not valid JSON"]),
     "csv without sidecar": (lambda p: (p / "reports/figures/90-orphan.csv").write_text("a\n1\n"),
