@@ -409,6 +409,23 @@ def test_d_unfinished_stage_is_discarded(project: Path) -> None:
     assert _tree(project) == before
 
 
+def test_d_failed_sweep_keeps_the_sweep_table(project: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """A sweep with a failing run writes neither a partial table nor a half-filled run folder."""
+    table = project / "reports" / "sweeps" / "probe.csv"
+    table.parent.mkdir(parents=True)
+    table.write_text("earlier,complete,table\n")
+    grid = project / "grid.yaml"
+    grid.write_text("notebook: '90'\nname: probe\nparameters:\n  value: [2]\n")
+    before = _tree(project)
+    monkeypatch.setenv("PROBE", "fail")
+    assert cli.main(["sweep", "--workers", "1", str(grid)]) == 1
+    err = capsys.readouterr().err
+    assert "planned failure" in err and "probe.csv was left as it was" in err
+    assert _tree(project) == before
+    assert not (project / "reports" / "runs" / "90-probe__value-2").exists()
+
+
 def test_d_what_if_run_keeps_the_record(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     before = _tree(project)
     assert cli.main(["run", "90", "-p", "value", "4"]) == 0

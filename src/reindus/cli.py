@@ -297,11 +297,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     failed: list[str] = []
     table = sweep.run_sweep(grid, workers=args.workers, failures=failed)
-    for line in failed:
-        print(f"FAILED {line}", file=sys.stderr)
-    print(f"{len(table)} results from {len(runs) - len(failed)} runs in "
+    if failed:
+        for line in failed:
+            print(f"reindus: error: {line}", file=sys.stderr)
+        print(f"reindus: {len(failed)} of {len(runs)} runs failed, so reports/sweeps/"
+              f"{grid['name']}.csv was left as it was. Fix: read the errors above, fix the "
+              "grid or the notebook, rerun the sweep", file=sys.stderr)
+        return 1
+    print(f"{len(table)} results from {len(runs)} runs in "
           f"{time.perf_counter() - t0:.1f} s -> reports/sweeps/{grid['name']}.csv")
-    return 1 if failed else 0
+    return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:

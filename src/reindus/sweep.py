@@ -122,7 +122,9 @@ def run_sweep(grid: dict[str, Any], *, workers: int | None = None,
 
     Each run is atomic (see :func:`reindus.notebooks.execute`): a failed run
     leaves no folder. With ``failures`` given, failed runs are listed there and
-    the table gathers the others; without it the first failure raises
+    the returned table gathers the others, but ``reports/sweeps/<name>.*`` is
+    not written (a partial table would pass for the whole grid); without it the
+    first failure raises
     :class:`~reindus.notebooks.NotebookFailed` once every run has finished.
     A progress bar (run name, elapsed time) is shown on a terminal.
     """
@@ -178,6 +180,9 @@ def run_sweep(grid: dict[str, Any], *, workers: int | None = None,
                          "ci_high": interval[1], "p_value": r.get("p_value"),
                          "unit": r.get("unit", ""), "method": r.get("method", "")})
     table = pd.DataFrame(rows)
+    if failed:
+        # A sweep table missing some runs would pass for the whole grid: keep the earlier one.
+        return table
     out = reports_dir / "sweeps"
     with atomic_write(out / f"{grid['name']}.csv", "w") as fh:
         fh.write(table.to_csv(index=False, lineterminator="\n"))
