@@ -62,6 +62,7 @@ NOTEBOOK_SOURCES: dict[str, list[str]] = {
     "04-intercommunalites": ["urssaf", "insee", "press"],
     # 05 draws its map of labelled territories without maps.choropleth: IGN declared here
     "05-territoires-d-industrie": ["urssaf", "insee", "anct", "ign"],
+    "06-claims-against-evidence": ["urssaf", "insee", "press"],
 }
 _SOURCES_ATTR = "_reindus_sources"
 
