@@ -267,19 +267,14 @@ def _progress_bar(total: int):
         if total < 2 or not sys.stderr.isatty():
             yield lambda name, started=False: None
             return
-        import threading
-
         from tqdm import tqdm
 
-        with tqdm(total=total, unit="notebook", desc="run",
-                  bar_format="{desc} {n_fmt}/{total_fmt} |{bar}| {elapsed} elapsed") as bar:
-            _BAR = bar
-            stop = threading.Event()
+        from reindus.sweep import ticking
 
-            def refresh() -> None:  # notebooks run for minutes: keep the elapsed time ticking
-                while not stop.wait(1.0):
-                    bar.refresh()
-            threading.Thread(target=refresh, daemon=True).start()
+        with tqdm(total=total, unit="notebook", desc="run",
+                  bar_format="{desc} {n_fmt}/{total_fmt} |{bar}| {elapsed} elapsed") as bar, \
+                ticking(bar):
+            _BAR = bar
 
             def tick(name: str, started: bool = False) -> None:
                 bar.set_description_str(f"run {name}" if started else f"done {name}")
@@ -288,7 +283,6 @@ def _progress_bar(total: int):
             try:
                 yield tick
             finally:
-                stop.set()
                 _BAR = None
     return cm()
 

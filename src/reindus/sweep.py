@@ -18,13 +18,16 @@ deterministic, so a sweep run twice gives identical tables.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import itertools
 import json
 import os
 import re
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,22 @@ from reindus.notebooks import NotebookFailed, execute, resolve, run_slug
 GRID_KEYS = ("notebook", "name", "parameters", "summary")
 _FIX = ("write it like sweeps/01-regions.yaml: `notebook: \"01\"`, `parameters:` mapping each "
         "name to a list of values, optional `name:` and `summary:`")
+
+
+@contextlib.contextmanager
+def ticking(bar: Any) -> Iterator[None]:
+    """Refresh a tqdm bar every second, so its elapsed time moves during long runs."""
+    stop = threading.Event()
+
+    def refresh() -> None:
+        while not stop.wait(1.0):
+            bar.refresh()
+    if not bar.disable:
+        threading.Thread(target=refresh, daemon=True).start()
+    try:
+        yield
+    finally:
+        stop.set()
 
 
 def load_grid(path: str | Path) -> dict[str, Any]:
@@ -149,9 +168,9 @@ def run_sweep(grid: dict[str, Any], *, workers: int | None = None,
         bar.update(1)
 
     bar = tqdm(total=len(jobs), desc=f"sweep {grid['name']}", unit="run",
-               bar_format="{desc} {n_fmt}/{total_fmt} |{bar}| {elapsed} elapsed",
+               bar_format="{desc} {n_fmt}/{total_fmt} |{bar}| {elapsed} elapsed{postfix}",
                disable=not sys.stderr.isatty())
-    with bar:
+    with bar, ticking(bar):
         if workers > 1:
             with ProcessPoolExecutor(max_workers=workers) as pool:
                 futures = {pool.submit(_run_one, j): i for i, j in enumerate(jobs)}
