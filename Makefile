@@ -8,6 +8,9 @@ BIN := $(VENV)/bin
 MIRROR ?= ../shared/data
 STAMP := $(VENV)/.reindus-installed
 
+# `make reports RUN_FLAGS=--force` re-executes notebooks whose recorded run is up to date.
+RUN_FLAGS ?=
+
 .PHONY: help env data reports test lint lab bench clean-reports
 
 help: ## Show this help
@@ -28,7 +31,7 @@ data: $(STAMP) ## Refetch the sources from the mirror (MIRROR=../shared/data) an
 	$(BIN)/reindus build
 
 reports: $(STAMP) ## Main job: execute every notebook on the embedded data and write reports/
-	$(BIN)/reindus run all
+	$(BIN)/reindus run all $(RUN_FLAGS)
 	$(BIN)/reindus report
 
 test: $(STAMP) ## Run the whole test suite, nbval on the notebooks included
@@ -44,9 +47,11 @@ lab: $(STAMP) ## Open JupyterLab on the notebooks
 bench: $(STAMP) ## Benchmarks (not tests) -> bench/results/*.json (git-ignored; quoted in bench/README.md)
 	REINDUS_MIRROR=$(abspath $(MIRROR)) $(BIN)/python bench/bench_loaders.py
 	REINDUS_MIRROR=$(abspath $(MIRROR)) $(BIN)/python bench/bench_pipeline.py
+	$(BIN)/python bench/bench_run_all.py
 
 clean-reports: ## Remove generated, git-ignored outputs (HTML, what-if runs, scratch, leftover staging)
-	rm -rf reports/notebooks reports/runs reports/scratch reports/index.html reports/provenance.html
+	rm -rf reports/notebooks reports/runs reports/scratch reports/.cache reports/index.html \
+	  reports/provenance.html
 	find reports data/processed notebooks -depth \( -name '.run-*' -o -name '.stage-*' \
 	  -o -name '.*.tmp' -o -name '.*.from-twin.ipynb' \) -exec rm -rf {} +
 	@echo "removed the generated, git-ignored outputs; the published reports/ are untouched"

@@ -106,3 +106,13 @@ def test_stream_chunks_are_coalesced() -> None:
     got = _coalesce_streams(outs)
     assert [o["output_type"] for o in got] == ["stream", "display_data", "stream"]
     assert got[0]["text"] == ["a\n", "bc\n"] and got[2]["text"] == ["d\n"]
+
+
+@pytest.mark.parametrize("grid", sorted((Path(__file__).parents[1] / "sweeps").glob("*.yaml")),
+                         ids=lambda p: p.name)
+def test_committed_sweep_grids_are_valid(grid: Path) -> None:
+    """Every committed grid names a notebook and values it accepts."""
+    from reindus import sweep
+
+    g = sweep.load_grid(grid)
+    assert sweep.expand(g)

@@ -312,7 +312,7 @@ def test_d_failed_default_run_changes_nothing(project: Path, monkeypatch: pytest
                                               capsys: pytest.CaptureFixture[str]) -> None:
     before = _tree(project)
     monkeypatch.setenv("PROBE", "fail")
-    assert cli.main(["run", "90"]) == 1
+    assert cli.main(["run", "90", "--force"]) == 1
     err = capsys.readouterr().err
     assert "RuntimeError: planned failure" in err and "nothing was written" in err
     assert _tree(project) == before
@@ -362,13 +362,13 @@ def test_d_sigkill_of_a_default_run_keeps_published_outputs(project: Path,
                                                             capsys: pytest.CaptureFixture[str]
                                                             ) -> None:
     before = _tree(project)
-    _kill_during_run(project, ["run", "90"])
+    _kill_during_run(project, ["run", "90", "--force"])
     after = {k: v for k, v in _tree(project).items() if "/.run-" not in f"/{k}"}
     assert after == before, "a killed run modified the published outputs"
     # check names the leftover staging folder; the next run removes it
     assert cli.main(["check"]) == 1
     assert "leftover temporary folder" in capsys.readouterr().out
-    assert cli.main(["run", "90"]) == 0
+    assert cli.main(["run", "90", "--force"]) == 0
     assert not list(project.rglob(".run-*"))
     assert _tree(project) == before  # and the rerun is byte-identical (class e)
 
@@ -409,6 +409,23 @@ def test_d_unfinished_stage_is_discarded(project: Path) -> None:
     assert _tree(project) == before
 
 
+def test_d_failed_sweep_keeps_the_sweep_table(project: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """A sweep with a failing run writes neither a partial table nor a half-filled run folder."""
+    table = project / "reports" / "sweeps" / "probe.csv"
+    table.parent.mkdir(parents=True)
+    table.write_text("earlier,complete,table\n")
+    grid = project / "grid.yaml"
+    grid.write_text("notebook: '90'\nname: probe\nparameters:\n  value: [2]\n")
+    before = _tree(project)
+    monkeypatch.setenv("PROBE", "fail")
+    assert cli.main(["sweep", "--workers", "1", str(grid)]) == 1
+    err = capsys.readouterr().err
+    assert "planned failure" in err and "probe.csv was left as it was" in err
+    assert _tree(project) == before
+    assert not (project / "reports" / "runs" / "90-probe__value-2").exists()
+
+
 def test_d_what_if_run_keeps_the_record(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     before = _tree(project)
     assert cli.main(["run", "90", "-p", "value", "4"]) == 0
@@ -422,7 +439,8 @@ def test_d_what_if_run_keeps_the_record(project: Path, capsys: pytest.CaptureFix
 def test_d_default_values_given_explicitly_write_the_record(project: Path) -> None:
     """`-p value 1` is the default: the same published outputs, no what-if folder."""
     before = _tree(project)
-    assert cli.main(["run", "90", "-p", "value", "1", "-p", "region", "Hauts-de-France"]) == 0
+    assert cli.main(["run", "90", "--force", "-p", "value", "1", "-p", "region",
+                     "Hauts-de-France"]) == 0
     assert not (project / "reports" / "runs").exists()
     assert _tree(project) == before
 
@@ -442,6 +460,55 @@ def test_d_interactive_session_writes_to_scratch(tmp_path: Path,
     assert (tmp_path / "scratch" / "01-regions-compared" / "results"
             / "01-regions-compared.json").exists()
     assert config.reports_dir() == tmp_path / "scratch" / "01-regions-compared"
+
+
+# --------------------------------------------------------------------------- class e
+# Reruns: a run whose code, data and outputs are unchanged is skipped; any change reruns it.
+
+def test_e_unchanged_notebook_is_not_rerun(project: Path, capsys: pytest.CaptureFixture[str]
+                                           ) -> None:
+    before = _tree(project)
+    assert cli.main(["run", "90"]) == 0
+    assert "up to date 90-probe.ipynb" in capsys.readouterr().out
+    assert _tree(project) == before
+
+
+CACHE_BREAKERS = {
+    "twin edited": lambda p: (p / "notebooks/90-probe.md").write_text(
+        PROBE_MD.replace("value = 1", "value = 2")),
+    "results edited": lambda p: _edit_json(p / "reports/results/90-probe.json",
+                                           _set("results.first.estimate", 5)),
+    "figure data edited": lambda p: (p / "reports/figures/90-probe-line.csv").write_text("x\n"),
+    "figure deleted": lambda p: (p / "reports/figures/90-probe-line.png").unlink(),
+    "notebook deleted": lambda p: (p / "notebooks/90-probe.ipynb").unlink(),
+    "manifest deleted": lambda p: (p / "reports/MANIFEST.json").unlink(),
+    "cache deleted (fresh clone)": lambda p: (p / "reports/.cache/runs.json").unlink(),
+}
+
+
+@pytest.mark.parametrize("change", list(CACHE_BREAKERS))
+def test_e_any_change_makes_the_run_stale(change: str, project: Path) -> None:
+    from reindus.notebooks import up_to_date
+
+    nb = project / "notebooks" / "90-probe.ipynb"
+    assert up_to_date(nb)
+    CACHE_BREAKERS[change](project)
+    assert not up_to_date(nb)
+
+
+def test_e_new_data_makes_the_run_stale(project: Path, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from reindus.notebooks import up_to_date
+
+    nb = project / "notebooks" / "90-probe.ipynb"
+    processed = tmp_path / "processed"
+    processed.mkdir()
+    manifest = json.loads((config.processed_dir() / "MANIFEST.json").read_text())
+    manifest["tables"]["sectors"]["sha256"] = "0" * 64  # a rebuilt table
+    (processed / "MANIFEST.json").write_text(json.dumps(manifest))
+    assert up_to_date(nb)
+    monkeypatch.setenv("REINDUS_PROCESSED", str(processed))
+    assert not up_to_date(nb)
 
 
 # --------------------------------------------------------------------------- check
@@ -484,6 +551,8 @@ CHECK_FAULTS = {
         "x,y\n1,1\n2,3\n"), ["90-probe-line.csv", "differ from the sha256 in 90-probe-line.json"]),
     "figure png deleted": (lambda p: (p / "reports/figures/90-probe-line.png").unlink(),
                            ["90-probe-line.png: missing"]),
+    "figure svg deleted": (lambda p: (p / "reports/figures/90-probe-line.svg").unlink(),
+                           ["90-probe-line.svg: missing"]),
     "sidecar truncated": (lambda p: (p / "reports/figures/90-probe-line.json").write_text('{"fig'),
                           ["90-probe-line.json: not valid JSON"]),
     "csv without sidecar": (lambda p: (p / "reports/figures/90-orphan.csv").write_text("a\n1\n"),

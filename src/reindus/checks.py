@@ -173,10 +173,11 @@ def check_figures(reports: Path | None = None) -> list[str]:
         elif sha256_file(csv) != meta["data_sha256"]:
             problems.append(f"{csv}: data differ from the sha256 in {sidecar.name} (edited after "
                             f"the run?); run `reindus run {nb[:2]}` or `git checkout` it")
-        fig = sidecar.parent / meta.get("figure", f"{sidecar.stem}.png")
-        if not fig.exists():
-            problems.append(f"{fig}: missing (its sidecar {sidecar.name} describes it); run "
-                            f"`reindus run {nb[:2]}`")
+        for key in ("figure", "svg"):
+            name = meta.get(key, f"{sidecar.stem}.png" if key == "figure" else None)
+            if name and not (sidecar.parent / name).exists():
+                problems.append(f"{sidecar.parent / name}: missing (its sidecar {sidecar.name} "
+                                f"describes it); run `reindus run {nb[:2]}`")
     for csv in sorted((reports / "figures").glob("*.csv")):
         if not csv.with_suffix(".json").exists():
             problems.append(f"{csv}: no JSON sidecar, so nothing says where it comes from; "

@@ -1,16 +1,24 @@
-"""The ``reindus`` command line: fetch, build, run, report, check.
+"""The reindus command line: fetch, build, run, sweep, report, check.
 
 Examples
 --------
     reindus fetch --mirror ../shared/data     # copy and verify the sources into data/raw
     reindus build                             # raw files -> data/processed/*.parquet
-    reindus run all                           # execute every notebook in place
+    reindus run all                           # execute every notebook (2 at once; unchanged
+                                              # ones are skipped, --force runs them anyway)
+    reindus run 01 --list-params              # parameters: default, type, allowed values
     reindus run 01 -p region 44               # what-if run for Grand Est -> reports/runs/
+    reindus run 01 -p region "Grand Est"      # the same, by name
     reindus sweep sweeps/01-regions.yaml      # every region, in parallel -> reports/sweeps/
     reindus report                            # HTML of every notebook + reports/index.html
-    reindus check                             # hashes, schemas, outputs up to date
+    reindus check                             # hashes of data, results and figures; notebooks
+    reindus check --deep                      # ... and re-execute, compare the numbers
 
-Exit codes: 0 success, 1 a check failed, 2 bad input data or usage.
+Only `reindus run` with the default parameters writes the published outputs (the
+notebooks and reports/); a run that fails or is killed leaves them as they were.
+Notebooks opened in JupyterLab write to reports/scratch/ (git-ignored).
+
+Exit codes: 0 success, 1 a check or a notebook failed, 2 bad input data or usage.
 """
 
 from __future__ import annotations
@@ -158,6 +166,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.list_params:
         print("\n\n".join(parameters.describe(p) for p in paths))
         return 0
+    if args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs} is not a positive number of notebooks at once",
+                         "give --jobs 1 or more (default 2)")
     raw = _load_params(args)
     if raw and len(paths) > 1:
         raise UsageError("parameters apply to one notebook, and 'all' runs several",
@@ -168,24 +179,70 @@ def cmd_run(args: argparse.Namespace) -> int:
         typed = parameters.validate(path, raw)
         plans.append((path, parameters.non_default(path, typed)))
     _writable_folder(config.reports_dir(), "the reports folder")
+    for stage in notebooks.recover(config.reports_dir()):
+        _say(f"removed {stage.name}, left by a run that was killed")
     if any(not p for _, p in plans):
         _writable_folder(paths[0].parent, "the notebooks folder")
-    failed = []
-    for path, params in _progress_runs(plans):
-        t0 = time.perf_counter()
-        try:
-            out = notebooks.execute(path, params)
-        except notebooks.NotebookFailed as exc:
-            failed.append(path.stem)
-            _say(f"reindus: error: {exc}. Fix: read the error in that cell, fix the notebook's "
-                 ".md twin or the library, and rerun", err=True)
-            continue
-        where = "published" if not params else "what-if, git-ignored"
-        _say(f"executed {path.name} in {time.perf_counter() - t0:.1f} s -> {out} ({where})")
+    todo = []
+    for path, params in plans:
+        if not params and not args.force and notebooks.up_to_date(path):
+            _say(f"up to date {path.name} (same notebook, data, library and versions as its "
+                 "recorded run; --force to run it again)")
+        else:
+            todo.append((path, params))
+    failed = _execute_all(todo, jobs=args.jobs)
     if len(failed) > 1:
         _say(f"reindus: {len(failed)} notebooks failed ({', '.join(failed)}); their earlier "
              "outputs were left as they were", err=True)
     return 1 if failed else 0
+
+
+def _execute_one(plan: tuple[Path, dict[str, Any]]) -> tuple[Path, dict[str, Any], Path | str,
+                                                                 float]:
+    """Run one notebook (in a worker process); return its output or the failure message."""
+    from reindus import notebooks
+
+    path, params = plan
+    t0 = time.perf_counter()
+    try:
+        out: Path | str = notebooks.execute(path, params)
+    except notebooks.NotebookFailed as exc:
+        out = str(exc)
+    return path, params, out, time.perf_counter() - t0
+
+
+def _execute_all(todo: list[tuple[Path, dict[str, Any]]], jobs: int) -> list[str]:
+    """Execute the notebooks, ``jobs`` at a time (they are independent); return the failed ones."""
+    failed: list[str] = []
+
+    def report(path: Path, params: dict[str, Any], out: Path | str, seconds: float) -> None:
+        if isinstance(out, str):
+            failed.append(path.stem)
+            _say(f"reindus: error: {out}. Fix: read the error in that cell, fix the notebook's "
+                 ".md twin or the library, and rerun", err=True)
+        else:
+            where = "published" if not params else "what-if, git-ignored"
+            _say(f"executed {path.name} in {seconds:.1f} s -> {out} ({where})")
+
+    jobs = max(1, min(jobs, len(todo)))
+    with _progress_bar(len(todo)) as tick:
+        if jobs == 1:
+            for plan in todo:
+                tick(plan[0].stem, started=True)
+                result = _execute_one(plan)
+                report(*result)
+                tick(plan[0].stem)
+        else:
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                futures = [pool.submit(_execute_one, plan) for plan in todo]
+                tick(", ".join(p.stem for p, _ in todo[:jobs]), started=True)
+                for fut in as_completed(futures):
+                    result = fut.result()
+                    report(*result)
+                    tick(result[0].stem)
+    return failed
 
 
 _BAR: Any = None
@@ -200,24 +257,34 @@ def _say(text: str, err: bool = False) -> None:
         print(text, file=stream)
 
 
-def _progress_runs(plans: list[tuple[Path, dict[str, Any]]]):
-    """Yield the plans under a progress bar (notebook name, elapsed time) on a terminal."""
-    global _BAR
-    from tqdm import tqdm
+def _progress_bar(total: int):
+    """A progress bar (last notebook, elapsed time) on a terminal; ``tick(name)`` advances it."""
+    import contextlib
 
-    if len(plans) < 2 or not sys.stderr.isatty():
-        yield from plans
-        return
-    with tqdm(total=len(plans), unit="notebook", desc="run",
-              bar_format="{desc} {n_fmt}/{total_fmt} |{bar}| {elapsed} elapsed") as bar:
-        _BAR = bar
-        try:
-            for path, params in plans:
-                bar.set_description_str(f"run {path.stem}")
-                yield path, params
-                bar.update(1)
-        finally:
-            _BAR = None
+    @contextlib.contextmanager
+    def cm():
+        global _BAR
+        if total < 2 or not sys.stderr.isatty():
+            yield lambda name, started=False: None
+            return
+        from tqdm import tqdm
+
+        from reindus.sweep import ticking
+
+        with tqdm(total=total, unit="notebook", desc="run",
+                  bar_format="{desc} {n_fmt}/{total_fmt} |{bar}| {elapsed} elapsed") as bar, \
+                ticking(bar):
+            _BAR = bar
+
+            def tick(name: str, started: bool = False) -> None:
+                bar.set_description_str(f"run {name}" if started else f"done {name}")
+                if not started:
+                    bar.update(1)
+            try:
+                yield tick
+            finally:
+                _BAR = None
+    return cm()
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -233,11 +300,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     failed: list[str] = []
     table = sweep.run_sweep(grid, workers=args.workers, failures=failed)
-    for line in failed:
-        print(f"FAILED {line}", file=sys.stderr)
-    print(f"{len(table)} results from {len(runs) - len(failed)} runs in "
+    if failed:
+        for line in failed:
+            print(f"reindus: error: {line}", file=sys.stderr)
+        print(f"reindus: {len(failed)} of {len(runs)} runs failed, so reports/sweeps/"
+              f"{grid['name']}.csv was left as it was. Fix: read the errors above, fix the "
+              "grid or the notebook, rerun the sweep", file=sys.stderr)
+        return 1
+    print(f"{len(table)} results from {len(runs)} runs in "
           f"{time.perf_counter() - t0:.1f} s -> reports/sweeps/{grid['name']}.csv")
-    return 1 if failed else 0
+    return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -303,6 +375,10 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"),
                    help="set a parameter of the notebook's parameters cell (repeatable)")
     p.add_argument("-f", "--parameters-file", help="YAML file of parameters")
+    p.add_argument("--force", action="store_true",
+                   help="run even the notebooks whose recorded run is up to date")
+    p.add_argument("-j", "--jobs", type=int, default=2,
+                   help="notebooks executed at once (default 2; they are independent)")
     p.add_argument("--list-params", action="store_true",
                    help="list the notebook's parameters (default, type, allowed values) and exit")
     p.set_defaults(func=cmd_run)
@@ -322,7 +398,8 @@ def make_parser() -> argparse.ArgumentParser:
                    help="do not regenerate the README's generated sections")
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("check", help="verify hashes, schemas and that committed outputs are current",
+    p = sub.add_parser("check", help="verify data, results, figures and notebooks against their "
+                       "recorded hashes",
                        description="The integrity check: raw files and processed tables against "
                        "their recorded sha256, results JSON against reports/MANIFEST.json, "
                        "figure CSVs against their sidecars, notebooks executed top to bottom "

@@ -235,8 +235,13 @@ def results_manifest_path(reports: Path) -> Path:
     return reports / "MANIFEST.json"
 
 
+def run_cache_path(reports: Path) -> Path:
+    """``<reports>/.cache/runs.json``: cache key of the last default run of each notebook."""
+    return reports / ".cache" / "runs.json"
+
+
 def _commit(stage_reports: Path, dest_reports: Path, stem: str, executed: Path, output: Path,
-            stage: Path, *, replace_dir: bool) -> None:
+            stage: Path, *, replace_dir: bool, key: str | None = None) -> None:
     """Move a successful run's files into place, journalled so that a kill cannot tear it."""
     from reindus.io import sha256_file, write_json
 
@@ -270,9 +275,107 @@ def _commit(stage_reports: Path, dest_reports: Path, stem: str, executed: Path, 
                         "`reindus check` compares them", "results": dict(sorted(files.items()))},
                        staged_manifest)
             moves.append((str(staged_manifest), str(manifest_path)))
+            if key is not None:
+                # The cache keys stay on this machine (git-ignored): a fresh clone or CI
+                # executes everything, and the committed record holds no machine state.
+                cache_path = run_cache_path(dest_reports)
+                try:
+                    runs = json.loads(cache_path.read_text(encoding="utf-8"))
+                except (FileNotFoundError, json.JSONDecodeError):
+                    runs = {}
+                runs[stem] = key
+                staged_cache = stage / "runs.json"
+                write_json(runs, staged_cache)
+                moves.append((str(staged_cache), str(cache_path)))
         plan = {"moves": moves, "delete": [str(p) for p in delete]}
         write_json(plan, stage / "COMMIT.json")
         _apply(plan)
+
+
+#: Packages whose version can change a notebook's numbers or figures: part of the cache key.
+KEY_PACKAGES = ("numpy", "pandas", "scipy", "statsmodels", "matplotlib", "geopandas", "shapely",
+                "pyarrow", "seaborn", "pysyncon", "differences")
+
+
+def cache_key(path: Path) -> str:
+    """What a default run of ``path`` depends on, hashed.
+
+    sha256 over: the notebook's source (its MyST twin, else its cells), the
+    processed-data manifest and the reference files, the library's source
+    (``src/reindus/**/*.py``), and the Python and key package versions. Equal
+    keys mean a rerun would execute the same code on the same data with the
+    same libraries: ``reindus run`` skips such a notebook when its recorded
+    outputs are also intact (see :func:`up_to_date`). Keys are kept in the
+    git-ignored ``reports/.cache/runs.json``, so a fresh clone runs everything.
+    """
+    import hashlib
+    import platform
+    from importlib import metadata
+
+    h = hashlib.sha256()
+
+    def add(label: str, data: bytes) -> None:
+        h.update(f"{label}\0{len(data)}\0".encode())
+        h.update(data)
+
+    twin = twin_path(path)
+    if twin.exists():
+        add("twin", twin.read_bytes())
+    else:
+        add("cells", json.dumps(cell_sources(json.loads(path.read_text(encoding="utf-8"))))
+            .encode())
+    manifest = config.processed_dir() / "MANIFEST.json"
+    add("processed", manifest.read_bytes() if manifest.exists() else b"")
+    for ref in sorted(config.REFERENCE_DIR.glob("*")) if config.REFERENCE_DIR.is_dir() else []:
+        if ref.is_file():
+            add(f"reference/{ref.name}", ref.read_bytes())
+    package = Path(__file__).resolve().parent
+    for src in sorted(package.rglob("*.py")):
+        add(src.relative_to(package).as_posix(), src.read_bytes())
+    versions = [f"python={platform.python_version()}"]
+    for name in KEY_PACKAGES:
+        try:
+            versions.append(f"{name}={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name}=absent")
+    add("versions", "\n".join(versions).encode())
+    return h.hexdigest()
+
+
+def up_to_date(path: Path, reports: Path | None = None, key: str | None = None) -> bool:
+    """True when the last default run of ``path`` had this cache key and its outputs are intact.
+
+    Intact: the executed notebook exists, its results JSON has the sha256
+    recorded in ``reports/MANIFEST.json``, and each of its figure CSVs has the
+    sha256 of its sidecar. Anything else (an edited file, a missing figure, a
+    changed library) means the notebook must run again.
+    """
+    from reindus.io import sha256_file
+
+    reports = reports or config.reports_dir()
+    try:
+        manifest = json.loads(results_manifest_path(reports).read_text(encoding="utf-8"))
+        runs = json.loads(run_cache_path(reports).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return False
+    if runs.get(path.stem) != (key or cache_key(path)) or not path.exists():
+        return False
+    results = reports / "results" / f"{path.stem}.json"
+    rel = f"results/{path.stem}.json"
+    if not results.exists() or manifest.get("results", {}).get(rel) != sha256_file(results):
+        return False
+    for sidecar in (reports / "figures").glob("*.json"):
+        try:
+            meta = json.loads(sidecar.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return False
+        if meta.get("notebook") != path.stem:
+            continue
+        csv = sidecar.parent / meta.get("data", "")
+        if not csv.is_file() or sha256_file(csv) != meta.get("data_sha256") \
+                or not (sidecar.parent / meta.get("figure", "")).is_file():
+            return False
+    return True
 
 
 def execute(path: Path, parameters: dict[str, Any] | None = None,
@@ -299,6 +402,7 @@ def execute(path: Path, parameters: dict[str, Any] | None = None,
     import papermill as pm
 
     parameters = dict(parameters or {})
+    key = cache_key(path) if not parameters else None  # taken before the run: what it ran on
     if what_if is None:
         what_if = bool(parameters) and output is None
     if what_if:
@@ -344,7 +448,7 @@ def execute(path: Path, parameters: dict[str, Any] | None = None,
                 os.environ["REINDUS_REPORTS"] = env_before
         _strip_volatile(executed)
         _commit(stage_reports, dest_reports, path.stem, executed, output, stage,
-                replace_dir=what_if)
+                replace_dir=what_if, key=key if output == path else None)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return output

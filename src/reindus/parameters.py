@@ -130,20 +130,36 @@ def allowed_values(name: str) -> dict[Any, str] | None:
     return rule() if rule else None
 
 
+_CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```[ \t]*$", re.DOTALL | re.MULTILINE)
+
+
+def _twin_parameters_source(text: str) -> str | None:
+    """The parameters cell of a MyST twin, read without jupytext (whose import is slow)."""
+    for body in _CODE_CELL.findall(text):
+        lines = body.split("\n")
+        options: list[str] = []
+        if lines and lines[0].strip() == "---":  # YAML options block
+            end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), 0)
+            options, lines = lines[1:end], lines[end + 1:]
+        else:
+            while lines and lines[0].startswith(":"):
+                options.append(lines.pop(0))
+        if re.search(r"tags:.*\bparameters\b", "\n".join(options)):
+            return "\n".join(lines).strip("\n")
+    return None
+
+
 def _parameters_source(path: Path) -> str:
     """Source of the ``parameters`` cell of a notebook (its MyST twin when present)."""
-    import nbformat
-
     twin = path.with_suffix(".md")
     if twin.exists():
-        from reindus.notebooks import from_twin
-
-        nb = from_twin(twin)
-    else:
-        nb = nbformat.read(str(path), as_version=4)
-    for cell in nb.cells:
-        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
-            return cell.source
+        found = _twin_parameters_source(twin.read_text(encoding="utf-8"))
+        return found or ""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "code" and "parameters" in cell.get("metadata", {}).get(
+                "tags", []):
+            return "".join(cell.get("source", ""))
     return ""
 
 

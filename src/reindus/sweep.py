@@ -18,12 +18,16 @@ deterministic, so a sweep run twice gives identical tables.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import itertools
 import json
 import os
 import re
 import sys
+import threading
+import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
@@ -39,6 +43,22 @@ from reindus.notebooks import NotebookFailed, execute, resolve, run_slug
 GRID_KEYS = ("notebook", "name", "parameters", "summary")
 _FIX = ("write it like sweeps/01-regions.yaml: `notebook: \"01\"`, `parameters:` mapping each "
         "name to a list of values, optional `name:` and `summary:`")
+
+
+@contextlib.contextmanager
+def ticking(bar: Any) -> Iterator[None]:
+    """Refresh a tqdm bar every second, so its elapsed time moves during long runs."""
+    stop = threading.Event()
+
+    def refresh() -> None:
+        while not stop.wait(1.0):
+            bar.refresh()
+    if not bar.disable:
+        threading.Thread(target=refresh, daemon=True).start()
+    try:
+        yield
+    finally:
+        stop.set()
 
 
 def load_grid(path: str | Path) -> dict[str, Any]:
@@ -121,7 +141,9 @@ def run_sweep(grid: dict[str, Any], *, workers: int | None = None,
 
     Each run is atomic (see :func:`reindus.notebooks.execute`): a failed run
     leaves no folder. With ``failures`` given, failed runs are listed there and
-    the table gathers the others; without it the first failure raises
+    the returned table gathers the others, but ``reports/sweeps/<name>.*`` is
+    not written (a partial table would pass for the whole grid); without it the
+    first failure raises
     :class:`~reindus.notebooks.NotebookFailed` once every run has finished.
     A progress bar (run name, elapsed time) is shown on a terminal.
     """
@@ -135,22 +157,30 @@ def run_sweep(grid: dict[str, Any], *, workers: int | None = None,
     jobs = [(str(nb_path), params, str(reports_dir)) for params in runs]
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     outcome: dict[int, tuple[str, str | None]] = {}
+    t0 = time.perf_counter()
+
+    def done(i: int) -> None:
+        slug, msg = outcome[i]
+        if bar.disable:  # no terminal (CI, a log file): one line per finished run instead
+            print(f"{'FAILED' if msg else 'done'} {slug} ({len(outcome)}/{len(jobs)}, "
+                  f"{time.perf_counter() - t0:.0f} s)", flush=True)
+        bar.set_postfix_str(slug, refresh=False)
+        bar.update(1)
+
     bar = tqdm(total=len(jobs), desc=f"sweep {grid['name']}", unit="run",
-               bar_format="{desc} {n_fmt}/{total_fmt} |{bar}| {elapsed} elapsed",
+               bar_format="{desc} {n_fmt}/{total_fmt} |{bar}| {elapsed} elapsed{postfix}",
                disable=not sys.stderr.isatty())
-    with bar:
+    with bar, ticking(bar):
         if workers > 1:
             with ProcessPoolExecutor(max_workers=workers) as pool:
                 futures = {pool.submit(_run_one, j): i for i, j in enumerate(jobs)}
                 for fut in as_completed(futures):
                     outcome[futures[fut]] = fut.result()
-                    bar.set_postfix_str(outcome[futures[fut]][0], refresh=False)
-                    bar.update(1)
+                    done(futures[fut])
         else:
             for i, j in enumerate(jobs):
-                bar.set_postfix_str(run_slug(nb_path.stem, j[1]), refresh=False)
                 outcome[i] = _run_one(j)
-                bar.update(1)
+                done(i)
     failed = [msg for _, msg in (outcome[i] for i in range(len(jobs))) if msg]
     if failed and failures is None:
         raise NotebookFailed(f"{len(failed)} of {len(jobs)} runs failed; first: {failed[0]}")
@@ -169,6 +199,9 @@ def run_sweep(grid: dict[str, Any], *, workers: int | None = None,
                          "ci_high": interval[1], "p_value": r.get("p_value"),
                          "unit": r.get("unit", ""), "method": r.get("method", "")})
     table = pd.DataFrame(rows)
+    if failed:
+        # A sweep table missing some runs would pass for the whole grid: keep the earlier one.
+        return table
     out = reports_dir / "sweeps"
     with atomic_write(out / f"{grid['name']}.csv", "w") as fh:
         fh.write(table.to_csv(index=False, lineterminator="\n"))
