@@ -6,6 +6,15 @@ control), :mod:`.staggered` (Callaway–Sant'Anna), :mod:`.robustness`,
 :mod:`.panel` (the regional panel and treatment dates) and :mod:`.simulate`
 (synthetic panels for validation). Every estimator returns an
 :class:`~reindus.evaluation.results.EstimateResult`.
+
+The same estimators serve one treated region and hundreds of treated units
+(the Territoires d'industrie EPCI of :mod:`reindus.territories`):
+:mod:`.fixed_effects` holds the shared weighted two-way demeaning and
+clustered fits, :mod:`.inference` the rule that picks randomisation /
+conformal / Conley–Taber inference for few treated clusters and
+cluster-robust or wild-bootstrap inference for many (``inference='auto'``),
+and :mod:`.ipw` the inverse-probability-weighted DiD with a statsmodels
+logit propensity score.
 """
 
 from reindus.evaluation.recommend import recommended
@@ -15,3 +24,15 @@ from reindus.evaluation.trends import trend_did, trend_event_study
 
 __all__ = ["EstimateResult", "recommended", "results_table", "sdid", "trend_did",
            "trend_event_study"]
+
+from reindus.evaluation.sensitivity import (  # noqa: E402
+    SensitivityResult,
+    sensitivity_analysis,
+    sensitivity_inputs,
+)
+
+__all__ += ["SensitivityResult", "sensitivity_analysis", "sensitivity_inputs"]
+
+from reindus.evaluation.mde import MDEResult, minimum_detectable_effect  # noqa: E402
+
+__all__ += ["MDEResult", "minimum_detectable_effect"]

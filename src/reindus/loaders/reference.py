@@ -97,13 +97,14 @@ def load_accords(raw_dir: Path | None = None, path: Path | None = None) -> pd.Da
     if raw["source"].isna().any():
         raise DataError(path, f"the row at line {int(raw['source'].isna().to_numpy().argmax()) + 2} "
                         "has no source", "give every row its source")
-    _check_places(raw, raw_dir, path)
     if raw["signed_on"].isna().any():
         raise DataError(path, f"missing signed_on (line "
                         f"{int(raw['signed_on'].isna().to_numpy().argmax()) + 2})",
                         "write the date as YYYY-MM-DD, YYYY-MM or YYYY")
     signed = [parse_partial_date(v, path, "signed_on") for v in raw["signed_on"]]
     _not_future(pd.Series(signed), raw, path, "signed_on")
+    # Checks within the file first, then against the COG files (which need `reindus fetch`).
+    _check_places(raw, raw_dir, path)
     day_known = raw["signed_on"].str.len() == 10
     out = raw[cols].copy()
     out.insert(4, "signed_date", pd.to_datetime(signed).astype("datetime64[ns]"))
