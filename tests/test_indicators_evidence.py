@@ -39,3 +39,25 @@ def test_payroll_per_job_by_hand():
     assert out.loc["A", "payroll_share_pct"] == pytest.approx(40)
     with pytest.raises(ValueError):
         evidence.industrial_payroll_per_job(pd.DataFrame(rows), sectors, 2023)
+
+
+def test_trough_and_rise_by_hand():
+    q = pd.period_range("2019Q4", periods=4, freq="Q")
+    r = evidence.trough_and_rise(pd.DataFrame({"quarter": q, "count_12m": [100, 50, 80, 150]}))
+    assert r["trough"] == "2020Q1" and r["rise_from_trough_pct"] == 200.0
+    assert r["vs_ref_pct"] == 50.0
+    with pytest.raises(ValueError):
+        evidence.trough_and_rise(pd.DataFrame({"quarter": q, "count_12m": [1, 2, 3, 4]}), "2018Q4")
+
+
+def test_coarser_cells_show_smaller_flows():
+    q = pd.period_range("2020Q4", periods=5, freq="Q")
+    rows = [{"region_code": r, "sector_code": s, "quarter": t, "employment": v}
+            for r, s, vals in [("A", "x", [10, 10, 10, 10, 12]), ("A", "y", [10, 10, 10, 10, 8])]
+            for t, v in zip(q, vals, strict=True)]
+    fine = evidence.flows_over_cells(pd.DataFrame(rows), ["region_code", "sector_code"], q[0], q[-1])
+    coarse = evidence.flows_over_cells(
+        pd.DataFrame(rows).groupby(["region_code", "quarter"], as_index=False)["employment"].sum(),
+        "region_code", q[0], q[-1])
+    assert (fine["creation"], fine["destruction"], fine["net"]) == (2, 2, 0)
+    assert (coarse["creation"], coarse["destruction"], coarse["net"]) == (0, 0, 0)

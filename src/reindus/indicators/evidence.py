@@ -64,3 +64,42 @@ def industrial_payroll_per_job(employment: pd.DataFrame, sectors: pd.DataFrame,
     out["payroll_share_pct"] = 100 * out["payroll"] / out["payroll"].sum()
     out["relative_pay"] = out["payroll_per_job"] / (out["payroll"].sum() / out["jobs"].sum())
     return out.sort_values("payroll_per_job", ascending=False).reset_index(drop=True)
+
+
+def flows_over_cells(frame: pd.DataFrame, cell: str | list[str], start: pd.Period,
+                     end: pd.Period) -> pd.Series:
+    """Sums of annual (Q4 on Q4) gross creation, destruction and net change over ``cell``.
+
+    .. math:: C = \\sum_{y} \\sum_{c} \\max(\\Delta E_{c,y}, 0), \\quad
+              D = \\sum_{y} \\sum_{c} \\max(-\\Delta E_{c,y}, 0)
+
+    for the fourth quarters :math:`y` in (``start``, ``end``], national (no grouping).
+    Coarser cells net more movements internally, so :math:`C` and :math:`D` shrink
+    while the net change does not.
+    """
+    from reindus.indicators.flows import gross_flows
+
+    f = gross_flows(frame, cell=cell, by=None, periods=4)
+    f = f[(f["quarter"].dt.quarter == 4) & (f["quarter"] > start) & (f["quarter"] <= end)]
+    return f[["creation", "destruction", "net"]].sum()
+
+
+def trough_and_rise(rolling: pd.DataFrame, reference: str = "2019Q4") -> dict[str, object]:
+    """Reference level, trough and last value of a rolling count, and the rises between them.
+
+    ``rolling`` has columns quarter and count_12m (one area). With :math:`N^{12m}_t` the
+    rolling sum, :math:`t_0` the reference quarter and :math:`t_{min}` the trough:
+
+    .. math:: \\text{rise} = 100 (N_T / N_{t_{min}} - 1), \\qquad
+              \\text{vs ref} = 100 (N_T / N_{t_0} - 1)
+    """
+    require_columns(rolling, ["quarter", "count_12m"], "rolling")
+    s = rolling.set_index("quarter")["count_12m"].astype("float64")
+    ref = pd.Period(reference, freq="Q")
+    if ref not in s.index:
+        raise ValueError(f"reference quarter {ref} is not in the series")
+    low, last = s.idxmin(), s.index[-1]
+    return {"12m_sum_ref": int(s[ref]), "trough": str(low), "12m_sum_trough": int(s[low]),
+            "last": str(last), "12m_sum_last": int(s[last]),
+            "rise_from_trough_pct": round(100 * (s[last] / s[low] - 1), 1),
+            "vs_ref_pct": round(100 * (s[last] / s[ref] - 1), 1)}
