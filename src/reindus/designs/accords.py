@@ -550,3 +550,50 @@ def sector_outcomes(sectors: pd.DataFrame, *, exclude: str = BATTERY_SECTOR_NA28
     out = {"industry": ind, f"industry excl. {exclude}": [c for c in ind if c != exclude]}
     out.update({c: [c] for c in ind})
     return out
+
+
+def zone_profile(zone_employment: pd.DataFrame, *, year: int = 2019) -> pd.DataFrame:
+    r"""Size and industrial share of each zone d'emploi in ``year``.
+
+    :math:`\text{industry\_share}_z = E^{\text{BE}}_z / E_z` with BE the A5
+    industry group (NA38 BZ..EZ), from :func:`reindus.data.zone_employment`
+    (missing cells, mostly secrecy, count as zero).
+
+    Returns
+    -------
+    pandas.DataFrame
+        zone_code, employment, industry, industry_share.
+    """
+    _require(zone_employment, ["zone_code", "a5", "year", "employment"], "zone_employment")
+    z = zone_employment[zone_employment["year"] == year]
+    if z.empty:
+        raise ValueError(f"no zone employment for {year}")
+    tot = z.groupby("zone_code")["employment"].sum()
+    ind = z[z["a5"] == "BE"].groupby("zone_code")["employment"].sum().reindex(tot.index,
+                                                                              fill_value=0.0)
+    return pd.DataFrame({"zone_code": tot.index, "employment": tot.to_numpy(),
+                         "industry": ind.to_numpy(),
+                         "industry_share": (ind / tot).to_numpy()}).reset_index(drop=True)
+
+
+def gigafactory_donors(regions_of_zones: pd.DataFrame, profile: pd.DataFrame, *,
+                       exclude_regions: Iterable[str], regions: Iterable[str],
+                       min_jobs: float = 25_000, min_industry_share: float = 0.15) -> list[str]:
+    """Donor zones for a gigafactory zone: industrial zones outside the accord regions.
+
+    Zones of ``regions`` (metropolitan) not in ``exclude_regions`` (every
+    region with an accord, signed or announced: their zones may carry an
+    accord effect), not spanning several regions, with at least ``min_jobs``
+    private jobs and an industrial share of at least ``min_industry_share``
+    in the profile year. Restricting the pool to comparable zones limits
+    interpolation bias (Abadie 2021) and the noise of small zones.
+    """
+    excl = {str(r) for r in exclude_regions}
+    z = regions_of_zones.merge(profile, on="zone_code", how="inner")
+    keep = (z["region_code"].isin([str(r) for r in regions]) & ~z["region_code"].isin(excl)
+            & ~z["cross_region"] & (z["employment"] >= min_jobs)
+            & (z["industry_share"] >= min_industry_share))
+    out = sorted(z.loc[keep, "zone_code"])
+    if len(out) < 2:
+        raise ValueError("fewer than two donor zones: relax min_jobs or min_industry_share")
+    return out
