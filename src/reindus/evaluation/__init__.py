@@ -8,6 +8,10 @@ control), :mod:`.staggered` (Callaway–Sant'Anna), :mod:`.robustness`,
 :class:`~reindus.evaluation.results.EstimateResult`.
 """
 
+from reindus.evaluation.recommend import recommended
 from reindus.evaluation.results import EstimateResult, results_table
+from reindus.evaluation.sdid import sdid
+from reindus.evaluation.trends import trend_did, trend_event_study
 
-__all__ = ["EstimateResult", "results_table"]
+__all__ = ["EstimateResult", "recommended", "results_table", "sdid", "trend_did",
+           "trend_event_study"]
