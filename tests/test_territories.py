@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reindus import territories as ti
-from reindus.evaluation import staggered
+from reindus.evaluation import ipw, staggered
 
 YEARS = np.arange(2014, 2025)
 
@@ -247,12 +247,14 @@ def test_cs_single_cohort_equals_event_study() -> None:
 
 
 # --------------------------------------------------------------------------- reweighting
-def test_logit_matches_statsmodels() -> None:
+def test_propensity_score_is_the_logit_mle() -> None:
     rng = np.random.default_rng(0)
     X = np.column_stack([np.ones(300), rng.normal(size=(300, 2))])
     y = (rng.uniform(size=300) < 1 / (1 + np.exp(-(X @ [0.2, 1.0, -0.5])))).astype(float)
-    ref = sm.Logit(y, X).fit(disp=0).params
-    np.testing.assert_allclose(ti._logit(X, y), ref, atol=1e-5)
+    p = ipw.propensity_score(X, y)
+    np.testing.assert_allclose(X.T @ (y - p), 0.0, atol=1e-9)  # score equations hold
+    with pytest.raises(ValueError, match="cannot be estimated"):
+        ipw.propensity_score(X, (X[:, 1] > 0).astype(float))  # perfect separation
 
 
 def test_propensity_weights_normalised() -> None:

@@ -67,8 +67,11 @@ reweighting of the controls (Abadie 2005): a logit propensity score
 population and density; controls get weights :math:`p/(1-p)`; intervals by
 a cluster bootstrap that re-estimates the score.
 
-Everything is plain numpy / statsmodels; see the final report of issue 7
-for what could later move to :mod:`reindus.evaluation`.
+The estimators themselves live in :mod:`reindus.evaluation` (one event
+study, one DiD, one Callaway–Sant'Anna, one IPW DiD, one fixed-effects
+module, design-agnostic); the functions here select the cohorts and the
+never-treated EPCI, fix the clustering (département by default) and put the
+results in the shape notebook 05 reports.
 
 References
 ----------
@@ -86,9 +89,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
 
+from reindus.evaluation import event_study as ev
+from reindus.evaluation import ipw, staggered
+from reindus.evaluation.did import did
+from reindus.evaluation.fixed_effects import fe_fit
 from reindus.evaluation.results import EstimateResult
 
 #: first treated year of each wave (first full year after the launch)
@@ -276,7 +282,7 @@ def outcome_panel(employment: pd.DataFrame, treatment: pd.DataFrame,
     return long.sort_values(["epci_code", "year"]).reset_index(drop=True)
 
 
-# --------------------------------------------------------------------------- core algebra
+# --------------------------------------------------------------------------- panel plumbing
 def _check_panel(panel: pd.DataFrame, outcome: str, cluster: str) -> None:
     need = ["epci_code", "year", outcome, "first_treated", cluster]
     if missing := [c for c in need if c not in panel.columns]:
@@ -299,38 +305,6 @@ def _wide(panel: pd.DataFrame, outcome: str) -> tuple[np.ndarray, pd.DataFrame, 
     return wide.to_numpy(dtype=float), units, wide.columns.to_numpy()
 
 
-def _demean(A: np.ndarray, w: np.ndarray, strata: np.ndarray) -> np.ndarray:
-    """Weighted two-way demeaning of ``A`` (..., N, T): unit FE and stratum x year FE.
-
-    With unit weights constant over time, ``a - a_i. - a^w_st + a^w_s..`` is the
-    residual of a weighted regression on unit dummies and stratum x year dummies.
-    """
-    out = A - A.mean(axis=-1, keepdims=True)
-    for s in np.unique(strata):
-        m = strata == s
-        ws = w[m] / w[m].sum()
-        col = np.tensordot(A[..., m, :], ws, axes=([-2], [0]))  # (..., T)
-        out[..., m, :] -= col[..., None, :] - col.mean(axis=-1)[..., None, None]
-    return out
-
-
-def _fit(Y: np.ndarray, X: np.ndarray, w: np.ndarray, clusters: np.ndarray,
-         strata: np.ndarray | None = None):
-    """Weighted FWL regression of Y (N, T) on K regressors X (K, N, T), clustered.
-
-    Returns the statsmodels results (t-based inference with G - 1 degrees of freedom).
-    """
-    N, T = Y.shape
-    strata = np.zeros(N) if strata is None else np.asarray(strata)
-    yt = _demean(Y, w, strata).ravel()
-    Xt = _demean(X, w, strata).reshape(X.shape[0], -1).T
-    groups = pd.factorize(np.repeat(np.asarray(clusters), T))[0]
-    if len(np.unique(groups)) < 2:
-        raise ValueError("need at least two clusters")
-    return sm.WLS(yt, Xt, weights=np.repeat(w, T)).fit(
-        cov_type="cluster", cov_kwds={"groups": groups}, use_t=True)
-
-
 def _select(panel: pd.DataFrame, cohorts: Sequence[int]) -> pd.DataFrame:
     """Units of the given cohorts plus the never-treated."""
     keep = panel["first_treated"].isna() | panel["first_treated"].isin(list(cohorts))
@@ -342,15 +316,6 @@ def _select(panel: pd.DataFrame, cohorts: Sequence[int]) -> pd.DataFrame:
     return sub
 
 
-def _unit_weights(units: pd.DataFrame, weights: pd.Series | Mapping | None) -> np.ndarray:
-    if weights is None:
-        return np.ones(len(units))
-    w = pd.Series(weights).reindex(units.index).to_numpy(dtype=float)
-    if not np.isfinite(w).all() or (w < 0).any():
-        raise ValueError("weights must be finite, non-negative and given for every EPCI")
-    return w
-
-
 def _drop_zero_weight(panel: pd.DataFrame, weights) -> pd.DataFrame:
     if weights is None:
         return panel
@@ -358,25 +323,18 @@ def _drop_zero_weight(panel: pd.DataFrame, weights) -> pd.DataFrame:
     return panel[panel["epci_code"].map(w).fillna(0) > 0]
 
 
-def _f_test(beta: np.ndarray, V: np.ndarray, df2: int) -> dict[str, float]:
-    q = int(np.linalg.matrix_rank(V))
-    stat = float(beta @ np.linalg.pinv(V) @ beta) / max(q, 1)
-    return {"F": stat, "df1": q, "df2": int(df2), "p_value": float(stats.f.sf(stat, q, df2))}
+def _units(sub: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """(treated, never-treated) EPCI codes of a selected panel, sorted."""
+    u = sub.drop_duplicates("epci_code").sort_values("epci_code")
+    tr = u["first_treated"].notna()
+    return u.loc[tr, "epci_code"].tolist(), u.loc[~tr, "epci_code"].tolist()
+
+
+def _cluster_name(cluster: str) -> str:
+    return f"cluster_{cluster.removesuffix('_code')}"
 
 
 # --------------------------------------------------------------------------- event study
-def _trend_regressors(units: pd.DataFrame, years: np.ndarray, trends: Sequence[str]
-                      ) -> list[np.ndarray]:
-    """Covariate x year dummies (first year omitted): year effects that vary with x_i."""
-    out = []
-    for c in trends:
-        if c not in units.columns:
-            raise ValueError(f"panel lacks trend covariate {c!r}")
-        x = units[c].to_numpy(dtype=float)
-        out += [np.outer(x - x.mean(), years == k).astype(float) for k in years[1:]]
-    return out
-
-
 def event_study(panel: pd.DataFrame, *, outcome: str = "log_employment", cohort: int = 2019,
                 cluster: str = "departement_code", weights: pd.Series | None = None,
                 trends: Sequence[str] = (), level: float = 0.95) -> EstimateResult:
@@ -391,8 +349,14 @@ def event_study(panel: pd.DataFrame, *, outcome: str = "log_employment", cohort:
     :math:`\beta_k` is the gap in year :math:`k` relative to :math:`g-1`. Other
     cohorts are left out. ``estimate`` is the mean of the post coefficients
     :math:`\beta_g..\beta_T`; ``details`` has one row per year;
-    ``diagnostics['pretrend']`` is the joint :math:`F` test of the leads
-    :math:`\beta_k = 0, k < g-1`.
+    ``diagnostics['pretrend']`` is the joint :math:`F(q, G-1)` test of the
+    leads :math:`\beta_k = 0, k < g-1`.
+
+    Computed by :func:`reindus.evaluation.event_study.event_study` with one
+    lead per pre-treatment year (nothing binned), CR1 errors clustered by
+    ``cluster`` and :math:`t_{G-1}` intervals; the unit effects nest in the
+    clusters, so only the regressors count in the small-sample factor
+    (``absorbed_dof=0``).
 
     Parameters
     ----------
@@ -409,41 +373,30 @@ def event_study(panel: pd.DataFrame, *, outcome: str = "log_employment", cohort:
     """
     _check_panel(panel, outcome, cluster)
     sub = _drop_zero_weight(_select(panel, [cohort]), weights)
-    Y, units, years = _wide(sub, outcome)
+    years = np.sort(sub["year"].unique())
     ref = cohort - 1
     if ref not in years or years[0] >= ref:
         raise ValueError(f"cohort {cohort} needs years before {ref} in the panel")
-    treated = units["first_treated"].notna().to_numpy()
-    ks = [int(y) for y in years if y != ref]
-    X = np.stack([np.outer(treated, years == k).astype(float) for k in ks]
-                 + _trend_regressors(units, years, trends))
-    w = _unit_weights(units, weights)
-    fit = _fit(Y, X, w, units[cluster].to_numpy())
-    K = len(ks)
-    beta, V = np.asarray(fit.params)[:K], np.asarray(fit.cov_params())[:K, :K]
-    G = int(units[cluster].nunique())
-    q = stats.t.ppf(0.5 + level / 2, G - 1)
-    se = np.sqrt(np.diag(V))
-    details = pd.DataFrame({"year": ks, "event_time": [k - cohort for k in ks], "coef": beta,
-                            "se": se, "ci_lo": beta - q * se, "ci_hi": beta + q * se})
-    ref_row = pd.DataFrame([{"year": ref, "event_time": -1, "coef": 0.0, "se": 0.0,
-                             "ci_lo": 0.0, "ci_hi": 0.0}])
-    details = pd.concat([details, ref_row]).sort_values("year").reset_index(drop=True)
-    post = np.array([k >= cohort for k in ks])
-    pre = np.array([k < ref for k in ks])
-    a = post / post.sum()
-    est, se_avg = float(a @ beta), float(np.sqrt(a @ V @ a))
-    pretrend = _f_test(beta[pre], V[np.ix_(pre, pre)], G - 1) if pre.any() else {}
+    treated, controls = _units(sub)
+    res = ev.event_study(sub, treated=treated, start=cohort, outcome=outcome, unit="epci_code",
+                         period="year", controls=controls, leads=int((years < cohort).sum()),
+                         inference="cluster", cluster=cluster, weights=weights, trends=trends,
+                         absorbed_dof=0, level=level)
+    d = res.details
+    details = pd.DataFrame({"year": cohort + d["event_time"], "event_time": d["event_time"],
+                            "coef": d["coef"], "se": d["se_cluster"], "ci_lo": d["ci_lo"],
+                            "ci_hi": d["ci_hi"]}).sort_values("year").reset_index(drop=True)
+    diag = res.diagnostics
+    pt = diag["pretrend"]["f_cluster"]
     return EstimateResult(
-        estimate=est, ci=(est - q * se_avg, est + q * se_avg),
-        p_value=float(2 * stats.t.sf(abs(est / se_avg), G - 1)), method="event_study",
-        inference=f"cluster_{cluster.removesuffix('_code')}",
-        treated=list(units.index[treated]), controls=list(units.index[~treated]),
+        estimate=res.estimate, ci=res.ci, p_value=res.p_value, method="event_study",
+        inference=_cluster_name(cluster), treated=treated, controls=controls,
         periods={"pre": (str(years[0]), str(ref)), "post": (str(cohort), str(years[-1])),
                  "reference": ref},
-        n_obs=int(Y.size), level=level,
-        diagnostics={"pretrend": pretrend, "se": se_avg, "n_clusters": G,
-                     "n_treated": int(treated.sum()), "n_controls": int((~treated).sum()),
+        n_obs=res.n_obs, level=level,
+        diagnostics={"pretrend": {k: pt[k] for k in ("F", "df1", "df2", "p_value")},
+                     "se": diag["se_cluster"], "n_clusters": diag["n_clusters"],
+                     "n_treated": len(treated), "n_controls": len(controls),
                      "weighted": weights is not None, "trends": list(trends),
                      "outcome": outcome},
         details=details)
@@ -461,33 +414,32 @@ def twfe_did(panel: pd.DataFrame, *, outcome: str = "log_employment",
     ``region_year_effects`` the year effects are region-specific
     (:math:`\lambda_{r(i)t}`), so that treated EPCI are compared with controls
     of their own region; ``trends`` adds covariate x year regressors (see
-    :func:`event_study`). Errors are clustered by ``cluster``; the interval
-    uses :math:`t_{G-1}`.
+    :func:`event_study`). Computed by :func:`reindus.evaluation.did.did`
+    (``cluster`` inference, errors clustered by ``cluster``, :math:`t_{G-1}`
+    interval, ``absorbed_dof=0``).
     """
     _check_panel(panel, outcome, cluster)
     sub = _drop_zero_weight(_select(panel, cohorts), weights)
-    Y, units, years = _wide(sub, outcome)
-    g = units["first_treated"].astype("Float64").fillna(np.inf).to_numpy(dtype=float)
-    D = np.stack([(years[None, :] >= g[:, None]).astype(float)]
-                 + _trend_regressors(units, years, trends))
-    w = _unit_weights(units, weights)
-    strata = units["region_code"].to_numpy() if region_year_effects else None
-    fit = _fit(Y, D, w, units[cluster].to_numpy(), strata)
-    tau, se = float(fit.params[0]), float(fit.bse[0])
-    G = int(units[cluster].nunique())
-    q = stats.t.ppf(0.5 + level / 2, G - 1)
-    treated = np.isfinite(g)
-    first = int(min(cohorts))
+    treated, controls = _units(sub)
+    first = sub.drop_duplicates("epci_code").set_index("epci_code")["first_treated"]
+    res = did(sub, treated=treated, start={u: int(first[u]) for u in treated}, outcome=outcome,
+              unit="epci_code", period="year", controls=controls, inference="cluster",
+              methods=("cluster",), level=level, cluster=cluster, weights=weights,
+              strata="region_code" if region_year_effects else None, trends=trends,
+              absorbed_dof=0, use_statsmodels=False)
+    years = np.sort(sub["year"].unique())
+    c = res.diagnostics["inference"]["cluster"]
+    first_c = int(min(cohorts))
     return EstimateResult(
-        estimate=tau, ci=(tau - q * se, tau + q * se),
-        p_value=float(2 * stats.t.sf(abs(tau / se), G - 1)), method="twfe_did",
-        inference=f"cluster_{cluster.removesuffix('_code')}",
-        treated=list(units.index[treated]), controls=list(units.index[~treated]),
-        periods={"pre": (str(years[0]), str(first - 1)), "post": (str(first), str(years[-1])),
-                 "cohorts": [int(c) for c in cohorts]},
-        n_obs=int(Y.size), level=level,
-        diagnostics={"se": se, "n_clusters": G, "n_treated": int(treated.sum()),
-                     "n_controls": int((~treated).sum()), "weighted": weights is not None,
+        estimate=res.estimate, ci=(float(c["ci"][0]), float(c["ci"][1])),
+        p_value=float(c["p_value"]), method="twfe_did", inference=_cluster_name(cluster),
+        treated=treated, controls=controls,
+        periods={"pre": (str(years[0]), str(first_c - 1)), "post": (str(first_c), str(years[-1])),
+                 "cohorts": [int(x) for x in cohorts]},
+        n_obs=res.n_obs, level=level,
+        diagnostics={"se": float(c["se"]), "n_clusters": res.diagnostics["n_clusters"],
+                     "n_treated": len(treated), "n_controls": len(controls),
+                     "weighted": weights is not None,
                      "region_year_effects": region_year_effects, "trends": list(trends),
                      "outcome": outcome})
 
@@ -502,119 +454,65 @@ def callaway_santanna(panel: pd.DataFrame, *, outcome: str = "log_employment",
 
     .. math::
 
-        \widehat{ATT}(g,t) = \frac{1}{n_g}\sum_{G_i = g} (y_{it} - y_{i,g-1})
+        \widehat{ATT}(g,t) = \frac{\sum_{G_i = g} w_i (y_{it} - y_{i,g-1})}{\sum_{G_i = g} w_i}
           - \frac{\sum_{i \in C} w_i (y_{it} - y_{i,g-1})}{\sum_{i \in C} w_i}.
 
-    Aggregations: ``estimate`` = the average of the post-treatment
-    :math:`ATT(g,t)` (:math:`t \ge g`) weighted by cohort size
-    (:math:`\theta^{O}_{simple}`); ``diagnostics['event_time']`` = the
-    dynamic aggregation :math:`\theta(e) = \sum_g P(G=g \mid g+e \le T)\,
-    ATT(g, g+e)`; ``diagnostics['pretrend']`` = joint :math:`F` test that every
-    pre-treatment :math:`ATT(g,t), t < g-1` is zero.
-
-    Inference: the estimator is linear in the units' outcomes, so
-    :math:`\hat\theta - \theta = \sum_i a_i` with :math:`a_i = (\Delta_i -
-    \bar\Delta_g)/n_g` for a treated unit and :math:`-w_i(\Delta_i -
-    \bar\Delta^w_C)/\sum_C w` for a control; the cluster-robust variance is
-    :math:`\frac{G}{G-1}\sum_c (\sum_{i \in c} a_i)^2`, cohort-size weights
-    and control weights held fixed.
+    Computed by :func:`reindus.evaluation.staggered.callaway_santanna`
+    (``control_group='never_treated'``, ``base_period='universal'``,
+    ``inference='cluster'``). Aggregations: ``estimate`` = the average of
+    the post-treatment :math:`ATT(g,t)` (:math:`t \ge g`) weighted by cohort
+    size; ``diagnostics['event_time']`` = :math:`\theta(e) = \sum_g P(G=g \mid
+    g+e \le T)\, ATT(g, g+e)`; ``diagnostics['pretrend']`` = joint :math:`F`
+    test that every pre-treatment :math:`ATT(g,t), t < g-1` is zero.
+    Inference: influence functions summed within clusters, cohort-size
+    weights held fixed, :math:`t_{G-1}` intervals. Weights apply to the
+    cohorts and the controls (weight 1 for every labelled EPCI with
+    :func:`propensity_weights`).
     """
     _check_panel(panel, outcome, cluster)
     sub = _drop_zero_weight(_select(panel, cohorts), weights)
-    Y, units, years = _wide(sub, outcome)
-    w = _unit_weights(units, weights)
-    g_unit = units["first_treated"].astype("Float64").fillna(0).to_numpy(dtype=float)
-    ctrl = g_unit == 0
-    wc = np.where(ctrl, w, 0.0) / w[ctrl].sum()
-    present = [int(c) for c in cohorts if (g_unit == c).any()]
-    cells, A = [], []  # one influence vector (N,) per (g, t)
-    for g in present:
+    years = np.sort(sub["year"].unique())
+    for g in sorted(int(x) for x in sub["first_treated"].dropna().unique()):
         if g - 1 not in years:
             raise ValueError(f"cohort {g} has no base year {g - 1} in the panel")
-        base = int(np.flatnonzero(years == g - 1)[0])
-        tr = g_unit == g
-        ng = int(tr.sum())
-        for j, t in enumerate(years):
-            if j == base:
-                continue
-            d = Y[:, j] - Y[:, base]
-            mt, mc = d[tr].mean(), float(wc @ d)
-            a = np.where(tr, (d - mt) / ng, 0.0) - wc * (d - mc)
-            cells.append({"cohort": g, "year": int(t), "event_time": int(t - g),
-                          "att": mt - mc, "n_treated": ng, "post": bool(t >= g)})
-            A.append(a)
-    att = pd.DataFrame(cells)
-    A = np.array(A)  # (cells, N)
-    cl = pd.factorize(units[cluster].to_numpy())[0]
-    G = int(cl.max() + 1)
-    S = np.zeros((len(att), G))
-    np.add.at(S.T, cl, A.T)
-    V = G / (G - 1) * S @ S.T
-    q = stats.t.ppf(0.5 + level / 2, G - 1)
-    att["se"] = np.sqrt(np.diag(V))
-    att["ci_lo"], att["ci_hi"] = att["att"] - q * att["se"], att["att"] + q * att["se"]
-
-    def agg(weights_: np.ndarray) -> tuple[float, float]:
-        return float(weights_ @ att["att"].to_numpy()), float(np.sqrt(weights_ @ V @ weights_))
-
-    post = att["post"].to_numpy()
-    om = np.where(post, att["n_treated"], 0).astype(float)
-    est, se = agg(om / om.sum())
-    ev = []
-    for e in sorted(att["event_time"].unique()):
-        if e == -1:
-            continue
-        m = (att["event_time"] == e).to_numpy()
-        wv = np.where(m, att["n_treated"], 0).astype(float)
-        th, s = agg(wv / wv.sum())
-        ev.append({"event_time": int(e), "att": th, "se": s, "ci_lo": th - q * s,
-                   "ci_hi": th + q * s, "cohorts": ",".join(map(str, att.loc[m, "cohort"]))})
-    pre = (att["event_time"] < -1).to_numpy()
-    pretrend = _f_test(att.loc[pre, "att"].to_numpy(), V[np.ix_(pre, pre)], G - 1)
-    treated = g_unit > 0
+    res = staggered.callaway_santanna(
+        sub, outcome=outcome, unit="epci_code", period="year", first_treated="first_treated",
+        control_group="never_treated", base_period="universal", inference="cluster",
+        cluster=cluster, weights=weights, level=level)
+    d = res.details
+    cohort = d["cohort"].astype(int)
+    year = d["period"].astype(int)
+    att = pd.DataFrame({"cohort": cohort, "year": year, "event_time": d["e"], "att": d["att"],
+                        "n_treated": d["n_treated"], "post": year >= cohort, "se": d["se"],
+                        "ci_lo": d["ci_lo"], "ci_hi": d["ci_hi"]})
+    evt = res.diagnostics["event"]
+    evt = evt.rename(columns={"e": "event_time"})[
+        ["event_time", "att", "se", "ci_lo", "ci_hi", "cohorts"]]
+    present = sorted(set(cohort))
+    treated, controls = res.treated, res.controls
     return EstimateResult(
-        estimate=est, ci=(est - q * se, est + q * se),
-        p_value=float(2 * stats.t.sf(abs(est / se), G - 1)), method="callaway_santanna",
-        inference=f"cluster_{cluster.removesuffix('_code')}",
-        treated=list(units.index[treated]), controls=list(units.index[~treated]),
+        estimate=res.estimate, ci=res.ci, p_value=res.p_value, method="callaway_santanna",
+        inference=_cluster_name(cluster), treated=treated, controls=controls,
         periods={"pre": (str(years[0]), str(min(present) - 1)),
                  "post": (str(min(present)), str(years[-1])), "cohorts": present},
-        n_obs=int(Y.size), level=level,
-        diagnostics={"se": se, "n_clusters": G, "n_treated": int(treated.sum()),
-                     "n_controls": int(ctrl.sum()), "pretrend": pretrend,
-                     "event_time": pd.DataFrame(ev), "weighted": weights is not None,
-                     "outcome": outcome},
+        n_obs=res.n_obs, level=level,
+        diagnostics={"se": res.diagnostics["se"], "n_clusters": res.diagnostics["n_clusters"],
+                     "n_treated": len(treated), "n_controls": len(controls),
+                     "pretrend": res.diagnostics["pretrend"], "event_time": evt,
+                     "weighted": weights is not None, "outcome": outcome},
         details=att)
 
 
 # --------------------------------------------------------------------------- reweighting
-def _logit(X: np.ndarray, y: np.ndarray, ridge: float = 1e-6, max_iter: int = 100
-           ) -> np.ndarray:
-    """Logistic regression by Newton–Raphson (IRLS); X includes the constant."""
-    b = np.zeros(X.shape[1])
-    for _ in range(max_iter):
-        p = 1 / (1 + np.exp(-np.clip(X @ b, -30, 30)))
-        H = X.T @ (X * (p * (1 - p))[:, None]) + ridge * np.eye(X.shape[1])
-        step = np.linalg.solve(H, X.T @ (y - p) - ridge * b)
-        b += step
-        if np.abs(step).max() < 1e-10:
-            break
-    return b
-
-
-def _design_matrix(units: pd.DataFrame, covs: Sequence[str]) -> np.ndarray:
-    Z = units[list(covs)].to_numpy(dtype=float)
-    Z = (Z - Z.mean(axis=0)) / np.where(Z.std(axis=0) > 0, Z.std(axis=0), 1.0)
-    return np.column_stack([np.ones(len(Z)), Z])
-
-
 def propensity_weights(panel: pd.DataFrame, *, cohort: int = 2019,
                        covariates: Sequence[str] = PSCORE_COVARIATES,
                        trim: float = 0.02) -> pd.DataFrame:
     r"""Propensity score of being labelled in ``cohort`` and ATT reweighting weights.
 
     Logit :math:`p(X_i) = P(G_i = g \mid X_i)` on the cohort and the never-
-    treated EPCI. Common support: units with :math:`p < ` ``trim`` or
+    treated EPCI, by maximum likelihood (statsmodels, through
+    :func:`reindus.evaluation.ipw.propensity_score`, on standardised
+    covariates). Common support: units with :math:`p < ` ``trim`` or
     :math:`p > 1 - ` ``trim`` are dropped (weight 0). Treated units get weight
     1, controls :math:`p/(1-p)`, rescaled so that control weights sum to the
     number of treated units (the reweighted controls mimic the treated
@@ -631,12 +529,10 @@ def propensity_weights(panel: pd.DataFrame, *, cohort: int = 2019,
     if not 0 <= trim < 0.5:
         raise ValueError("trim must be in [0, 0.5)")
     tr = units["first_treated"].notna().to_numpy()
-    X = _design_matrix(units, covariates)
-    p = 1 / (1 + np.exp(-(X @ _logit(X, tr.astype(float)))))
-    keep = (p >= trim) & (p <= 1 - trim)
-    w = np.where(tr, 1.0, p / (1 - p)) * keep
-    w[~tr] *= (tr & keep).sum() / w[~tr].sum()
-    return pd.DataFrame({"treated": tr, "pscore": p, "weight": w}, index=units.index)
+    X = ipw.standardised_design(units[list(covariates)].to_numpy(dtype=float))
+    p = ipw.propensity_score(X, tr)
+    return pd.DataFrame({"treated": tr, "pscore": p, "weight": ipw.ipw_weights(tr, p, trim)},
+                        index=units.index)
 
 
 def balance_table(panel: pd.DataFrame, weights: pd.DataFrame,
@@ -678,63 +574,38 @@ def reweighted_did(panel: pd.DataFrame, *, outcome: str = "log_employment", coho
 
     the long difference from the last year before the label (as in
     :func:`callaway_santanna`); it equals the mean post coefficient of the
-    reweighted :func:`event_study`. The interval is
-    a percentile cluster bootstrap (``n_boot`` draws of clusters with
-    replacement, propensity score re-estimated in each draw, so that its
-    estimation error is included). ``details`` is the reweighted event study;
-    ``diagnostics`` hold its pre-trend test, the balance table and the
-    bootstrap standard error.
+    reweighted :func:`event_study`. Computed by
+    :func:`reindus.evaluation.ipw.ipw_did`: the interval is a percentile
+    cluster bootstrap (``n_boot`` draws of clusters with replacement,
+    propensity score re-estimated in each draw, so that its estimation error
+    is included). ``details`` is the reweighted event study; ``diagnostics``
+    hold its pre-trend test, the balance table and the bootstrap standard
+    error.
     """
     _check_panel(panel, outcome, cluster)
     pw = propensity_weights(panel, cohort=cohort, covariates=covariates, trim=trim)
     es = event_study(panel, outcome=outcome, cohort=cohort, cluster=cluster,
                      weights=pw["weight"], level=level)
-    Y, units, years = _wide(_select(panel, [cohort]), outcome)
-    rows = units.index.get_indexer(pw.index)
-    Y, units = Y[rows], units.iloc[rows]
-    post = years >= cohort
-    delta = Y[:, post].mean(axis=1) - Y[:, years == cohort - 1][:, 0]
-    tr = pw["treated"].to_numpy()
-    X = _design_matrix(units, covariates)
-
-    def estimate(idx: np.ndarray) -> float:
-        t, Xb, d = tr[idx], X[idx], delta[idx]
-        if t.all() or not t.any():
-            return np.nan
-        p = 1 / (1 + np.exp(-(Xb @ _logit(Xb, t.astype(float)))))
-        keep = (p >= trim) & (p <= 1 - trim)
-        if not (keep & t).any() or not (keep & ~t).any():
-            return np.nan
-        wc = np.where(~t & keep, p / (1 - p), 0.0)
-        return float(d[t & keep].mean() - wc @ d / wc.sum())
-
-    est = estimate(np.arange(len(tr)))
-    cl = pd.factorize(units[cluster].to_numpy())[0]
-    members = [np.flatnonzero(cl == c) for c in range(cl.max() + 1)]
-    rng = np.random.default_rng(seed)
-    draws = np.array([estimate(np.concatenate([members[c] for c in
-                                               rng.integers(0, len(members), len(members))]))
-                      for _ in range(n_boot)])
-    draws = draws[np.isfinite(draws)]
-    lo, hi = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2])
-    se = float(draws.std(ddof=1))
-    # Two-sided bootstrap p-value of tau = 0 from the centred draws.
-    p_boot = float((np.abs(draws - draws.mean()) >= abs(est)).mean())
-    kept = pw["weight"] > 0
+    sub = _select(panel, [cohort])
+    treated, controls = _units(sub)
+    res = ipw.ipw_did(sub, treated=treated, start=cohort, covariates=covariates,
+                      outcome=outcome, unit="epci_code", period="year", controls=controls,
+                      trim=trim, cluster=cluster, n_boot=n_boot, seed=seed, level=level)
+    d = res.diagnostics
+    years = np.sort(sub["year"].unique())
     return EstimateResult(
-        estimate=est, ci=(float(lo), float(hi)), p_value=max(p_boot, 1 / (len(draws) + 1)),
-        method="ipw_did", inference=f"cluster_bootstrap_{cluster.removesuffix('_code')}",
-        treated=list(pw.index[tr & kept]), controls=list(pw.index[~tr & kept]),
+        estimate=res.estimate, ci=res.ci, p_value=res.p_value, method="ipw_did",
+        inference=f"cluster_bootstrap_{cluster.removesuffix('_code')}",
+        treated=res.treated, controls=res.controls,
         periods={"pre": (str(years[0]), str(cohort - 1)), "post": (str(cohort), str(years[-1]))},
-        n_obs=int(kept.sum() * len(years)), level=level,
-        diagnostics={"se": se, "n_boot": int(len(draws)), "pretrend": es.diagnostics["pretrend"],
+        n_obs=res.n_obs, level=level,
+        diagnostics={"se": d["se"], "n_boot": d["n_boot"], "pretrend": es.diagnostics["pretrend"],
                      "event_study_estimate": es.estimate, "event_study_ci": es.ci,
                      "balance": balance_table(panel, pw, covariates), "weights": pw,
-                     "n_treated": int((tr & kept).sum()), "n_controls": int((~tr & kept).sum()),
-                     "n_dropped_support": int((~kept).sum()),
-                     "effective_n_controls": float(pw.loc[~tr, "weight"].sum() ** 2
-                                                   / (pw.loc[~tr, "weight"] ** 2).sum()),
-                     "n_clusters": len(members), "outcome": outcome},
+                     "n_treated": d["n_treated"], "n_controls": d["n_controls"],
+                     "n_dropped_support": d["n_dropped_support"],
+                     "effective_n_controls": d["effective_n_controls"],
+                     "n_clusters": d["n_clusters"], "outcome": outcome},
         details=es.details)
 
 
@@ -752,9 +623,10 @@ def region_heterogeneity(panel: pd.DataFrame, regions: pd.DataFrame, *,
                  + \varepsilon_{it}
 
     so each :math:`\tau_r` compares the region's labelled EPCI with its own
-    never-treated EPCI. One pooled regression, errors clustered by
-    ``cluster``. Regions without treated or without control EPCI get no
-    coefficient.
+    never-treated EPCI. One pooled regression
+    (:func:`reindus.evaluation.fixed_effects.fe_fit` with region strata),
+    errors clustered by ``cluster``. Regions without treated or without
+    control EPCI get no coefficient.
 
     Returns
     -------
@@ -771,14 +643,14 @@ def region_heterogeneity(panel: pd.DataFrame, regions: pd.DataFrame, *,
     usable = [r for r in sorted(n_t.index) if n_t[r] > 0 and n_c[r] > 0]
     post = (years >= cohort).astype(float)
     X = np.stack([np.outer(tr & (reg == r), post) for r in usable])
-    fit = _fit(Y, X, np.ones(len(units)), units[cluster].to_numpy(), strata=reg)
-    G = int(units[cluster].nunique())
+    fit = fe_fit(Y, X, clusters=units[cluster].to_numpy(), strata=reg, absorbed_dof=0)
+    G = fit.n_clusters
     q = stats.t.ppf(0.5 + level / 2, G - 1)
     names = regions.set_index("region_code")["region"]
     acc = set(map(str, accord_regions))
     rows = []
     for j, r in enumerate(usable):
-        b, s = float(fit.params[j]), float(fit.bse[j])
+        b, s = float(fit.beta[j]), float(fit.se[j])
         rows.append({"region_code": r, "region": names.get(r, r), "estimate": b, "se": s,
                      "ci_lo": b - q * s, "ci_hi": b + q * s, "n_treated": int(n_t[r]),
                      "n_controls": int(n_c[r]), "accord": r in acc})

@@ -37,7 +37,9 @@ class WidePanel:
         try:
             return self.units.index(str(unit))
         except ValueError:
-            raise ValueError(f"unit {unit!r} is not in the panel (units: {self.units})") from None
+            shown = self.units if len(self.units) <= 10 else [*self.units[:10], "..."]
+            raise ValueError(f"unit {unit!r} is not in the panel ({len(self.units)} units: "
+                             f"{shown})") from None
 
     def period_index(self, period: Any) -> int:
         """Position of the first period >= ``period``."""
@@ -131,18 +133,29 @@ def two_way_demean(A: np.ndarray) -> np.ndarray:
             + A.mean(axis=(-2, -1), keepdims=True))
 
 
-def controls_list(wp: WidePanel, treated: list[str], controls: Iterable[Hashable] | None
-                  ) -> list[str]:
+def controls_list(wp: WidePanel, treated: list[str], controls: Iterable[Hashable] | None,
+                  *, min_controls: int = 1, what: str = "control units") -> list[str]:
+    """Control units (default: every unit not treated), checked.
+
+    ``min_controls`` is the fewest the caller can work with: one for a DiD
+    point estimate (whose inference then needs more, see :func:`did`), two
+    for a synthetic control (a convex combination of one donor is that donor,
+    and its placebo fits would have no donor at all).
+    """
+    for t in treated:
+        wp.unit_index(t)
     if controls is None:
-        return [u for u in wp.units if u not in treated]
-    c = [str(u) for u in controls]
-    overlap = sorted(set(c) & set(treated))
-    if overlap:
-        raise ValueError(f"unit(s) {overlap} are both treated and controls")
-    for u in c:
-        wp.unit_index(u)
-    if len(c) < 2:
-        raise ValueError("need at least two control units")
+        c = [u for u in wp.units if u not in treated]
+    else:
+        c = [str(u) for u in controls]
+        overlap = sorted(set(c) & set(treated))
+        if overlap:
+            raise ValueError(f"unit(s) {overlap} are both treated and controls")
+        for u in c:
+            wp.unit_index(u)
+    if len(c) < min_controls:
+        raise ValueError(f"need at least {min_controls} {what}, got {len(c)} ({c}); "
+                         "add units to the panel or to the control list")
     return c
 
 

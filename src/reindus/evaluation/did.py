@@ -79,6 +79,7 @@ errors. *Canadian J. Economics*.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Hashable, Iterable, Mapping
 from typing import Any
 
@@ -98,6 +99,13 @@ from reindus.evaluation._core import (
     to_wide,
     treatment_matrix,
     two_way_demean,
+)
+from reindus.evaluation.fixed_effects import (
+    covariate_period_regressors,
+    demean,
+    fe_fit,
+    resolve_unit_weights,
+    unit_values,
 )
 from reindus.evaluation.results import EstimateResult
 
@@ -141,9 +149,19 @@ def cluster_se(Y: np.ndarray, D: np.ndarray) -> tuple[float, float]:
 
 def _assignments(pool: list[int], starts: list[int], n_perm: int, rng: np.random.Generator,
                  actual: tuple[int, ...]) -> list[tuple[int, ...]]:
-    """Ordered k-tuples of units receiving the k start dates (actual one first)."""
+    """Ordered k-tuples of units receiving the k start dates (actual one first).
+
+    The number of ordered assignments, :math:`n!/(n-k)!`, is counted exactly
+    with :func:`math.perm` (Python integers do not overflow: a product in
+    ``int64`` wraps around for 30 units with 14 treated and sent the code down
+    the enumeration branch). Every assignment is enumerated only when there
+    are at most ``n_perm`` of them; otherwise ``n_perm`` distinct random ones
+    are drawn, so memory stays proportional to ``n_perm`` whatever the panel.
+    """
     k = len(starts)
-    n_total = int(np.prod(range(len(pool) - k + 1, len(pool) + 1)))
+    if k > len(pool):
+        raise ValueError(f"{k} start dates to assign but only {len(pool)} units")
+    n_total = math.perm(len(pool), k)
     if n_total <= n_perm:
         out = [a for a in itertools.permutations(pool, k) if a != actual]
     else:
@@ -162,10 +180,13 @@ def _permutation(Y, D, rows, starts, level, n_perm, rng, tau):
     """Randomisation inference: p-value and interval by inverting sharp nulls."""
     pool = list(range(Y.shape[0]))
     assigns = _assignments(pool, starts, n_perm, rng, tuple(rows))
-    W = np.stack([twfe_weights(treatment_matrix(*Y.shape, dict(zip(a, starts, strict=True))))
-                  for a in assigns])
-    a = (W * Y).sum(axis=(1, 2))
-    b = (W * D).sum(axis=(1, 2))
+    # one assignment at a time: memory stays O(N T) however many assignments are drawn
+    a = np.empty(len(assigns))
+    b = np.empty(len(assigns))
+    for j, asg in enumerate(assigns):
+        w = twfe_weights(treatment_matrix(*Y.shape, dict(zip(asg, starts, strict=True))))
+        a[j] = (w * Y).sum()
+        b[j] = (w * D).sum()
 
     def pfun(tau0: float) -> float:
         stat = np.abs(a - tau0 * b)
@@ -191,24 +212,85 @@ def _conley_taber(Yc, starts, level, n_perm, rng, tau):
             "n_placebos": len(gam), "placebo_estimates": gam}
 
 
-def _wild(Y, D, level, n_boot, rng, tau, se):
-    """Restricted wild cluster bootstrap-t (Webb weights), closed form in tau0."""
-    G, T = Y.shape
-    Dt = two_way_demean(D)
-    Yt = two_way_demean(Y)
-    S = float((Dt * Dt).sum())
-    n, k = G * T, 1 + G + T - 1
+def _general_design(panel: pd.DataFrame, unit: str, wp: WidePanel, cluster: str | None,
+                    weights: Any, strata: str | None, trends: tuple[str, ...],
+                    absorbed_dof: int | None) -> dict[str, Any]:
+    """Unit weights, clusters, strata and covariate-trend regressors, in row order."""
+    N, T = wp.Y.shape
+    w = resolve_unit_weights(panel, unit, wp.units, weights)
+    if w is not None and (w == 0).any():
+        raise ValueError("units with zero weight: drop them from the panel first")
+    cl = None if cluster is None else unit_values(panel, unit, cluster, wp.units)
+    st = None if strata is None else unit_values(panel, unit, strata, wp.units)
+    Z = [r for c in trends
+         for r in covariate_period_regressors(unit_values(panel, unit, c, wp.units), T)]
+    n_strata = 1 if st is None else len(pd.unique(st))
+    dof = N + n_strata * (T - 1) if absorbed_dof is None else absorbed_dof
+    return {"w": w, "cl": cl, "strata": st, "Z": np.array(Z).reshape(len(Z), N, T),
+            "absorbed_dof": dof}
+
+
+def _wild(Y, D, level, n_boot, rng, tau, se, general=None):
+    """Restricted wild cluster bootstrap-t (Webb weights), closed form in tau0.
+
+    The restricted residuals :math:`u(\tau_0) = \tilde y - \tau_0 \tilde D`
+    (tildes: fixed effects and other regressors partialled out) are affine in
+    :math:`\tau_0`, so every bootstrap quantity is computed once for the two
+    parts. ``general`` (weights, clusters, strata, covariate trends) comes
+    from :func:`_general_design`; without it the unweighted two-way model
+    clustered by unit.
+    """
+    N, T = Y.shape
+    if general is None:
+        w = np.ones(N)
+        cl = np.arange(N)
+
+        def M(A):
+            return two_way_demean(A)
+        k = 1 + N + T - 1
+    else:
+        w = np.ones(N) if general["w"] is None else general["w"]
+        cl = (np.arange(N) if general["cl"] is None
+              else pd.factorize(np.asarray(general["cl"]))[0])
+        Zt = demean(general["Z"], w, general["strata"])
+        Zf = Zt.reshape(Zt.shape[0], N * T)  # (kz, NT)
+        wf = np.repeat(w, T)
+        ZWZ_inv = np.linalg.pinv((Zf * wf) @ Zf.T) if Zf.shape[0] else None
+
+        def M(A):
+            out = demean(A, w, general["strata"])
+            if ZWZ_inv is None:
+                return out
+            flat = out.reshape(*out.shape[:-2], -1)
+            coef = (flat * wf) @ Zf.T @ ZWZ_inv
+            return (flat - coef @ Zf).reshape(out.shape)
+        k = 1 + Zf.shape[0] + general["absorbed_dof"]
+    G = int(cl.max()) + 1
+    Dt = M(D)
+    Yt = M(Y)
+    wD = w[:, None] * Dt
+    S = float((wD * Dt).sum())
+    n = N * T
     c = G / (G - 1) * (n - 1) / (n - k)
     V = rng.choice(WEBB, size=(n_boot, G))
-    # restricted residuals u(tau0) = Yt - tau0 * Dt, so every bootstrap quantity is
-    # affine in tau0: precompute the two parts once.
-    UY = Yt[None] * V[:, :, None]
-    UD = Dt[None] * V[:, :, None]
-    aY = (UY * Dt).sum(axis=(1, 2)) / S
-    aD = (UD * Dt).sum(axis=(1, 2)) / S
-    sY = (Dt * (two_way_demean(UY) - aY[:, None, None] * Dt)).sum(axis=2)
-    sD = (Dt * (two_way_demean(UD) - aD[:, None, None] * Dt)).sum(axis=2)
-    del UY, UD
+    aY, aD = np.empty(n_boot), np.empty(n_boot)
+    sY, sD = np.empty((n_boot, G)), np.empty((n_boot, G))
+    # blocks of draws keep memory at O(block N T) on large panels
+    block = max(1, int(2e6 // max(N * T, 1)))
+    for b0 in range(0, n_boot, block):
+        Vu = V[b0:b0 + block][:, cl]  # (B, N): each unit gets its cluster's draw
+        UY = Yt[None] * Vu[:, :, None]
+        UD = Dt[None] * Vu[:, :, None]
+        ay = (UY * wD).sum(axis=(1, 2)) / S
+        ad = (UD * wD).sum(axis=(1, 2)) / S
+        uy = (wD * (M(UY) - ay[:, None, None] * Dt)).sum(axis=2)  # (B, N) unit scores
+        ud = (wD * (M(UD) - ad[:, None, None] * Dt)).sum(axis=2)
+        sl = slice(b0, b0 + len(ay))
+        aY[sl], aD[sl] = ay, ad
+        for arr, unit_scores in ((sY, uy), (sD, ud)):
+            tmp = np.zeros((len(ay), G))
+            np.add.at(tmp.T, cl, unit_scores.T)
+            arr[sl] = tmp
 
     def pfun(tau0: float) -> float:
         delta = aY - tau0 * aD
@@ -218,7 +300,8 @@ def _wild(Y, D, level, n_boot, rng, tau, se):
         return float((tstar >= tobs - 1e-12).mean())
 
     lo, hi = invert_test(pfun, tau, se, 1 - level, max_width=1e4)
-    return {"p_value": pfun(0.0), "ci": (lo, hi), "n_boot": n_boot, "weights": "webb"}
+    return {"p_value": pfun(0.0), "ci": (lo, hi), "n_boot": n_boot, "weights": "webb",
+            "n_clusters": G}
 
 
 def _block_stat(u: np.ndarray, t1: int) -> np.ndarray:
@@ -276,6 +359,11 @@ def did(
     seed: int = 0,
     detrend: bool = False,
     use_statsmodels: bool = True,
+    cluster: str | None = None,
+    weights: str | pd.Series | Mapping | None = None,
+    strata: str | None = None,
+    trends: Iterable[str] = (),
+    absorbed_dof: int | None = None,
 ) -> EstimateResult:
     r"""Two-way fixed-effects DiD of ``outcome`` for ``treated`` vs ``controls``.
 
@@ -307,6 +395,16 @@ def did(
         Fit the point estimate and cluster-robust SE with statsmodels OLS on
         unit and period dummies (otherwise the identical closed form; used by
         the simulations for speed).
+    cluster, weights, strata, trends, absorbed_dof
+        The many-treated-units design (e.g. hundreds of EPCI): cluster
+        column (constant within unit; default the unit), unit weights
+        (column or mapping), a stratum column whose period effects are
+        separate (e.g. region x year effects), unit covariates whose effect
+        varies by period, and the absorbed dummies counted in the CR1 factor
+        (default: all, as with explicit dummies; 0 when units nest in
+        clusters). With any of the first four, only the ``cluster`` and
+        ``wild`` methods are available, computed by
+        :func:`reindus.evaluation.fixed_effects.fe_fit`.
 
     Returns
     -------
@@ -335,12 +433,39 @@ def did(
         Y = detrend_pre(Y, min(starts))
         wp = WidePanel(Y, wp.units, wp.periods)
     D = treatment_matrix(*Y.shape, dict(zip(rows, starts, strict=True)))
+    trends = tuple(trends)
+    general = None
+    if cluster is not None or weights is not None or strata is not None or trends:
+        general = _general_design(panel, unit, wp, cluster, weights, strata, trends,
+                                  absorbed_dof)
+        other = sorted(set(methods) - {"cluster", "wild"})
+        if other:
+            raise ValueError(f"with cluster/weights/strata/trends only the 'cluster' and "
+                             f"'wild' methods are implemented; drop {other} from methods")
 
     tau, se = cluster_se(Y, D)
-    if use_statsmodels:
-        tau, se = _statsmodels_fit(wp, D)
     G = Y.shape[0]
+    if len(ctrl) < 2:
+        se = np.nan  # two clusters whose scores cancel: no variance estimate
+    elif general is not None:
+        fit = fe_fit(Y, np.concatenate([D[None], general["Z"]]), weights=general["w"],
+                     clusters=general["cl"], strata=general["strata"],
+                     absorbed_dof=general["absorbed_dof"])
+        tau, se, G = float(fit.beta[0]), float(fit.se[0]), fit.n_clusters
+    elif use_statsmodels:
+        tau, se = _statsmodels_fit(wp, D)
     inf: dict[str, dict[str, Any]] = {}
+    note = ""
+    if len(ctrl) < 2:
+        # With one control, the CR1 variance comes from two clusters whose scores cancel
+        # (p = 0), the wild bootstrap has two clusters, and Conley-Taber has no placebo:
+        # report no inference for them rather than numbers that look like results.
+        note = (f"only {len(ctrl)} control unit: cluster-robust, wild bootstrap and "
+                "Conley-Taber inference need at least two controls")
+        for m in ("cluster", "wild", "conley_taber"):
+            if m in methods:
+                inf[m] = {"p_value": np.nan, "ci": (np.nan, np.nan), "note": note}
+        methods = tuple(m for m in methods if m not in inf)
     if "cluster" in methods:
         q = stats.t.ppf(0.5 + level / 2, G - 1)
         tstat = abs(tau) / se if se > 0 else (np.inf if tau != 0 else 0.0)
@@ -348,7 +473,7 @@ def did(
                           "ci": (tau - q * se, tau + q * se), "se": se, "df": G - 1}
     if "wild" in methods:
         inf["wild"] = _wild(Y, D, level, n_boot, np.random.default_rng(rng.integers(2**32)),
-                            tau, se)
+                            tau, se, general)
     if "permutation" in methods:
         inf["permutation"] = _permutation(Y, D, rows, starts, level, n_perm,
                                           np.random.default_rng(rng.integers(2**32)), tau)
@@ -376,7 +501,8 @@ def did(
                  "start": {t: wp.label(s) for t, s in spos.items()}},
         n_obs=int(Y.size),
         level=float(head.get("achieved_level", level)),
-        diagnostics={"inference": inf, "cluster_se": se, "detrend": detrend,
+        diagnostics={"inference": inf, "cluster_se": se, "detrend": detrend, "n_clusters": G,
+                     **({"note": note} if note else {}),
                      "gap_pre_mean": float(pre_mean), "gap_post_mean": float(post_mean)},
     )
 

@@ -33,8 +33,8 @@ from the controls' placebo coefficients (and CR1 intervals for reference).
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping
-from typing import Any
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -47,9 +47,15 @@ from reindus.evaluation._core import (
     rank_p_value,
     start_positions,
     to_wide,
-    two_way_demean,
 )
 from reindus.evaluation.did import _assignments
+from reindus.evaluation.fixed_effects import (
+    covariate_period_regressors,
+    fe_fit,
+    resolve_unit_weights,
+    unit_values,
+)
+from reindus.evaluation.inference import count_clusters, inference_regime
 from reindus.evaluation.results import EstimateResult
 
 
@@ -77,23 +83,19 @@ def _design(shape: tuple[int, int], codes: Mapping[int, np.ndarray], ks: list[in
     return np.stack(mats)
 
 
-def _fwl(Y: np.ndarray, X: np.ndarray, cluster: bool = False):
-    """OLS of two-way-demeaned Y on two-way-demeaned dummies X (K, N, T)."""
-    K = X.shape[0]
+def _fwl(Y: np.ndarray, X: np.ndarray, cluster: bool = False, *,
+         weights: np.ndarray | None = None, clusters: np.ndarray | None = None,
+         absorbed_dof: int | None = None):
+    """OLS of two-way-demeaned Y on two-way-demeaned dummies X (K, N, T).
+
+    Thin layer over :func:`reindus.evaluation.fixed_effects.fe_fit`; by
+    default every absorbed dummy counts in the CR1 correction (as with
+    explicit dummies), which the regional results were computed with.
+    """
     N, T = Y.shape
-    Xt = two_way_demean(X).reshape(K, -1).T  # (NT, K)
-    yt = two_way_demean(Y).ravel()
-    XtX = Xt.T @ Xt
-    XtX_inv = np.linalg.pinv(XtX)
-    beta = XtX_inv @ (Xt.T @ yt)
-    if not cluster:
-        return beta, None
-    e = yt - Xt @ beta
-    scores = (Xt * e[:, None]).reshape(N, T, K).sum(axis=1)  # (G, K)
-    n, k = N * T, K + N + T - 1
-    c = N / (N - 1) * (n - 1) / (n - k)
-    V = c * XtX_inv @ (scores.T @ scores) @ XtX_inv
-    return beta, V
+    dof = N + T - 1 if absorbed_dof is None else absorbed_dof
+    fit = fe_fit(Y, X, weights=weights, clusters=clusters, absorbed_dof=dof, cluster=cluster)
+    return fit.beta, fit.cov
 
 
 def event_study(
@@ -111,8 +113,17 @@ def event_study(
     level: float = 0.95,
     n_perm: int = 999,
     seed: int = 0,
+    inference: Literal["auto", "conley_taber", "cluster"] = "auto",
+    cluster: str | None = None,
+    weights: str | pd.Series | Mapping | None = None,
+    trends: Sequence[str] = (),
+    absorbed_dof: int | None = None,
 ) -> EstimateResult:
-    """Event study with binned endpoints and a joint pre-trend test.
+    r"""Event study with binned endpoints and a joint pre-trend test.
+
+    The same function serves one treated region (Conley–Taber placebo
+    intervals from the controls) and hundreds of treated units (CR1
+    cluster-robust intervals with :math:`t_{G-1}`), see ``inference``.
 
     Parameters
     ----------
@@ -126,18 +137,44 @@ def event_study(
         Bin the endpoints (default). If False, event times outside
         :math:`[-K, L]` get their own dummies too (only :math:`-K..L` are
         reported).
+    inference
+        ``'conley_taber'``: pointwise and average intervals from the
+        controls' placebo coefficients, plus a randomisation pre-trend test
+        (few treated units); ``'cluster'``: CR1 by ``cluster`` with
+        :math:`t_{G-1}`; ``'auto'`` (default) picks by
+        :func:`reindus.evaluation.inference.inference_regime`.
+    cluster
+        Column (constant within unit) holding each unit's cluster (default:
+        the unit).
+    weights
+        Unit weights: a column (constant within unit) or a mapping unit ->
+        weight; weighted least squares with period effects weighted
+        accordingly (:mod:`reindus.evaluation.fixed_effects`).
+    trends
+        Unit covariates (columns constant within unit) whose effect may
+        change every period, :math:`(x_i - \bar x) 1\{t = k\}`: parallel
+        trends conditional on them.
+    absorbed_dof
+        Absorbed fixed effects counted in the CR1 small-sample factor
+        (default :math:`N + T - 1`, all of them; 0 when the unit effects nest
+        in the clusters, see :mod:`reindus.evaluation.fixed_effects`).
 
     Returns
     -------
     EstimateResult
-        ``estimate`` = mean of the post coefficients :math:`\\beta_0..\\beta_L`
-        with its Conley–Taber interval and *p*-value (``level`` is the level
-        the placebo order statistics attain, at most ``1 - 2/(N_0+1)``);
-        ``details`` = one row per event time; ``diagnostics['pretrend']`` =
-        both joint tests.
+        ``estimate`` = mean of the post coefficients :math:`\beta_0..\beta_L`
+        with its interval and *p*-value (for Conley–Taber, ``level`` is the
+        level the placebo order statistics attain, at most
+        :math:`1 - 2/(N_0+1)`); ``details`` = one row per event time;
+        ``diagnostics['pretrend']`` = the joint tests of the leads
+        (``wald_cluster`` :math:`\chi^2`, ``f_cluster`` :math:`F(q, G-1)`,
+        and ``randomisation`` with Conley–Taber inference). With a single
+        control unit every interval and test is NaN, with a note why.
     """
     if leads < 2:
         raise ValueError("need leads >= 2 (event time -1 is the reference)")
+    if inference not in ("auto", "conley_taber", "cluster"):
+        raise ValueError("inference must be 'auto', 'conley_taber' or 'cluster'")
     rng = np.random.default_rng(seed)
     wp_all = to_wide(panel, unit=unit, period=period, outcome=outcome)
     tr = normalise_treated(treated)
@@ -146,6 +183,15 @@ def event_study(
     spos = start_positions(wp, tr, start)
     Y = wp.Y
     N, T = Y.shape
+    w = resolve_unit_weights(panel, unit, wp.units, weights)
+    cl = None if cluster is None else unit_values(panel, unit, cluster, wp.units)
+    is_tr = np.arange(N) < len(tr)
+    if inference == "auto":
+        regime = inference_regime(*count_clusters(is_tr, cl))
+        inference = "cluster" if regime == "many" else "conley_taber"
+    if inference == "conley_taber" and (w is not None or trends):
+        raise ValueError("Conley-Taber placebo inference is implemented for the unweighted "
+                         "model without covariate trends; use inference='cluster'")
     rows = {i: spos[t] for i, t in enumerate(tr)}
     first = min(rows.values())
     max_lag = T - 1 - first
@@ -158,64 +204,117 @@ def event_study(
     all_e = sorted(set(np.concatenate(list(codes.values())).tolist()))
     ks = [k for k in all_e if k != -1]
     X = _design((N, T), codes, ks)
-    beta, V = _fwl(Y, X, cluster=True)
-    se = np.sqrt(np.diag(V))
+    extra = []
+    for c in trends:
+        extra += covariate_period_regressors(unit_values(panel, unit, c, wp.units).astype(float), T)
+    Xfull = np.concatenate([X, np.stack(extra)]) if extra else X
+    fit = fe_fit(Y, Xfull, weights=w, clusters=cl,
+                 absorbed_dof=N + T - 1 if absorbed_dof is None else absorbed_dof)
+    K = len(ks)
+    beta, V = fit.beta[:K], fit.cov[:K, :K]
+    se = np.sqrt(np.clip(np.diag(V), 0.0, None))
+    G = fit.n_clusters
+    # event times whose dummy pools several raw event times (binned endpoints)
+    raw = np.concatenate([np.arange(T) - s for s in rows.values()])
+    pooled = {k: bool(((raw <= -leads) if k == -leads else (raw >= L)).sum()
+                      > (raw == k).sum()) for k in (-leads, L)}
+    few_controls = len(ctrl) < 2
+    note = (f"only {len(ctrl)} control unit: no cluster-robust, placebo or randomisation "
+            "inference is defined" if few_controls else "")
 
-    # Conley–Taber placebo coefficients: controls only, each control as if treated.
-    Yc = Y[len(tr):]
-    starts = [rows[i] for i in range(len(tr))]
-    assigns = _assignments(list(range(Yc.shape[0])), starts, n_perm,
-                           np.random.default_rng(rng.integers(2**32)), tuple(range(len(tr))))
-    plac = []
-    for a in assigns:
-        c = _event_codes(T, dict(zip(a, starts, strict=True)), leads, L, bin_endpoints)
-        ks_a = [k for k in sorted(set(np.concatenate(list(c.values())).tolist())) if k != -1]
-        b, _ = _fwl(Yc, _design(Yc.shape, c, ks_a))
-        bmap = dict(zip(ks_a, b, strict=True))
-        plac.append([bmap.get(k, np.nan) for k in ks])
-    plac = np.array(plac)
-    q = stats.t.ppf(0.5 + level / 2, N - 1)
+    q = stats.t.ppf(0.5 + level / 2, G - 1)
     rep = [k for k in ks if -leads <= k <= L]
+    post = [j for j, k in enumerate(ks) if 0 <= k <= L]
+    avg = float(beta[post].mean())
+    if inference == "conley_taber" and not few_controls:
+        # Conley–Taber placebo coefficients: controls only, each control as if treated.
+        Yc = Y[len(tr):]
+        starts = [rows[i] for i in range(len(tr))]
+        assigns = _assignments(list(range(Yc.shape[0])), starts, n_perm,
+                               np.random.default_rng(rng.integers(2**32)), tuple(range(len(tr))))
+        plac = []
+        for a in assigns:
+            c = _event_codes(T, dict(zip(a, starts, strict=True)), leads, L, bin_endpoints)
+            ks_a = [k for k in sorted(set(np.concatenate(list(c.values())).tolist())) if k != -1]
+            b, _ = _fwl(Yc, _design(Yc.shape, c, ks_a))
+            bmap = dict(zip(ks_a, b, strict=True))
+            plac.append([bmap.get(k, np.nan) for k in ks])
+        plac = np.array(plac)
+        n_plac = len(assigns)
+    else:
+        plac = np.full((1, K), np.nan)
+        n_plac = 0
     rows_out = []
     for j, k in enumerate(ks):
         if k not in rep:
             continue
-        g = plac[:, j][np.isfinite(plac[:, j])]
-        lo, hi, ach = quantile_interval(beta[j], g, level)
-        rows_out.append({"event_time": k, "coef": beta[j], "se_cluster": se[j],
-                         "ci_lo": lo, "ci_hi": hi, "ci_lo_cluster": beta[j] - q * se[j],
-                         "ci_hi_cluster": beta[j] + q * se[j], "achieved_level": ach,
-                         "binned": bool(bin_endpoints and (k == -leads or (k == L and L < max_lag)))})
+        if inference == "conley_taber" and not few_controls:
+            g = plac[:, j][np.isfinite(plac[:, j])]
+            lo, hi, ach = quantile_interval(beta[j], g, level)
+        elif few_controls:
+            lo, hi, ach = np.nan, np.nan, np.nan
+        else:
+            lo, hi, ach = beta[j] - q * se[j], beta[j] + q * se[j], level
+        lo_c, hi_c = ((np.nan, np.nan) if few_controls
+                      else (beta[j] - q * se[j], beta[j] + q * se[j]))
+        rows_out.append({"event_time": k, "coef": beta[j],
+                         "se_cluster": np.nan if few_controls else se[j],
+                         "ci_lo": lo, "ci_hi": hi, "ci_lo_cluster": lo_c,
+                         "ci_hi_cluster": hi_c, "achieved_level": ach,
+                         "binned": bool(bin_endpoints and k in pooled and pooled[k])})
     rows_out.append({"event_time": -1, "coef": 0.0, "se_cluster": 0.0, "ci_lo": 0.0, "ci_hi": 0.0,
                      "ci_lo_cluster": 0.0, "ci_hi_cluster": 0.0, "achieved_level": np.nan,
                      "binned": False})
     details = pd.DataFrame(rows_out).sort_values("event_time").reset_index(drop=True)
 
-    post = [j for j, k in enumerate(ks) if 0 <= k <= L]
-    avg = float(beta[post].mean())
-    avg_plac = np.nanmean(plac[:, post], axis=1)
-    lo, hi, ach = quantile_interval(avg, avg_plac, level)
-    p_avg = rank_p_value(abs(avg), np.abs(avg_plac))
+    a_post = np.zeros(K)
+    a_post[post] = 1.0 / len(post)
+    se_avg = float(np.sqrt(a_post @ V @ a_post))
+    if few_controls:
+        lo, hi, ach, p_avg = np.nan, np.nan, np.nan, np.nan
+    elif inference == "conley_taber":
+        avg_plac = np.nanmean(plac[:, post], axis=1)
+        lo, hi, ach = quantile_interval(avg, avg_plac, level)
+        p_avg = rank_p_value(abs(avg), np.abs(avg_plac))
+    else:
+        lo, hi, ach = avg - q * se_avg, avg + q * se_avg, level
+        p_avg = float(2 * stats.t.sf(abs(avg) / se_avg, G - 1)) if se_avg > 0 else np.nan
 
     pre = [j for j, k in enumerate(ks) if k <= -2 and k >= -leads]
     bp, Vp = beta[pre], V[np.ix_(pre, pre)]
-    wald = float(bp @ np.linalg.pinv(Vp) @ bp)
-    df = int(np.linalg.matrix_rank(Vp))
-    pretrend = {
-        "wald_cluster": {"stat": wald, "df": df, "p_value": float(stats.chi2.sf(wald, df))},
-        "randomisation": _pretrend_randomisation(Y, rows, leads, n_perm,
-                                                 np.random.default_rng(rng.integers(2**32))),
-    }
+    if few_controls:
+        nan_test = {"stat": np.nan, "p_value": np.nan, "note": note}
+        pretrend = {"wald_cluster": {**nan_test, "df": len(pre)},
+                    "f_cluster": {"F": np.nan, "df1": len(pre), "df2": G - 1,
+                                  "p_value": np.nan, "note": note},
+                    "randomisation": dict(nan_test)}
+    else:
+        wald = float(bp @ np.linalg.pinv(Vp) @ bp)
+        df = int(np.linalg.matrix_rank(Vp))
+        pretrend = {
+            "wald_cluster": {"stat": wald, "df": df, "p_value": float(stats.chi2.sf(wald, df))},
+            "f_cluster": {"F": wald / max(df, 1), "df1": df, "df2": G - 1,
+                          "p_value": float(stats.f.sf(wald / max(df, 1), df, G - 1))},
+        }
+        if inference == "conley_taber":
+            pretrend["randomisation"] = _pretrend_randomisation(
+                Y, rows, leads, n_perm, np.random.default_rng(rng.integers(2**32)))
     return EstimateResult(
-        estimate=avg, ci=(lo, hi), p_value=p_avg, method="event_study",
-        inference="conley_taber", treated=tr, controls=ctrl,
+        estimate=avg, ci=(float(lo), float(hi)), p_value=p_avg, method="event_study",
+        inference=inference if inference == "conley_taber"
+        else f"cluster_{'unit' if cluster is None else cluster.removesuffix('_code')}",
+        treated=tr, controls=ctrl,
         periods={"pre": (wp.label(0), wp.label(first - 1)),
                  "post": (wp.label(first), wp.label(T - 1)), "leads": leads, "lags": L,
                  "start": {t: wp.label(s) for t, s in spos.items()}},
         # Conley-Taber order statistics: the interval's level is the attainable one
-        n_obs=int(Y.size), level=ach,
+        n_obs=int(Y.size), level=level if few_controls else ach,
         diagnostics={"pretrend": pretrend, "achieved_level": ach, "requested_level": level,
-                     "n_placebos": len(assigns), "bin_endpoints": bin_endpoints},
+                     "n_placebos": n_plac, "bin_endpoints": bin_endpoints,
+                     "se_cluster": se_avg, "n_clusters": G, "n_treated": len(tr),
+                     "n_controls": len(ctrl), "weighted": w is not None,
+                     "trends": list(trends), "cov": V, "event_times": ks,
+                     **({"note": note} if note else {})},
         details=details,
     )
 

@@ -40,9 +40,12 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from reindus.evaluation._core import invert_test, rank_p_value, to_wide
 from reindus.evaluation.did import _assignments
+from reindus.evaluation.fixed_effects import resolve_unit_weights, unit_values
+from reindus.evaluation.inference import count_clusters, inference_regime
 from reindus.evaluation.results import EstimateResult
 
 Aggregation = Literal["simple", "event_avg", "group"]
@@ -50,15 +53,30 @@ Aggregation = Literal["simple", "event_avg", "group"]
 
 def _cohort_positions(panel: pd.DataFrame, unit: str, period: str, first_treated: str,
                       units: list[str], periods: pd.Index) -> np.ndarray:
-    """Position of each unit's first treated period; +inf for never/after the data."""
+    """Position of each unit's first treated period; +inf for never/after the data.
+
+    Never-treated units are coded as missing, or as ``0`` (the convention of
+    R's ``did`` and Stata's ``csdid``), which is accepted when 0 cannot be a
+    period of the panel (all periods after 0, or periods that are not numbers).
+    """
     ft = panel.assign(_u=panel[unit].astype(str)).groupby("_u")[first_treated].first()
     if panel.groupby(panel[unit].astype(str))[first_treated].nunique(dropna=False).max() > 1:
         raise ValueError(f"{first_treated!r} must be constant within each unit")
+    numeric = pd.api.types.is_numeric_dtype(periods.dtype)
+    zero_is_never = not numeric or bool(periods.min() > 0)
     out = np.full(len(units), np.inf)
     for i, u in enumerate(units):
         g = ft.get(u)
         if g is None or pd.isna(g):
             continue
+        if isinstance(g, (int, float, np.integer, np.floating)) and g == 0:
+            if zero_is_never:
+                continue  # R did / csdid: first_treat = 0 means never treated
+            raise ValueError(
+                f"unit {u}: {first_treated} = 0 is ambiguous here: R did / csdid code "
+                "never-treated units as 0, but 0 is also a period of this panel "
+                f"(periods {periods.min()}..{periods.max()}); code never-treated units "
+                "as missing (NaN) instead")
         pos = int(periods.searchsorted(g))
         if pos < len(periods):
             out[i] = pos
@@ -122,6 +140,68 @@ def _gt_array(Y: np.ndarray, G: np.ndarray, *, control_group: str, base_period: 
     return np.vstack(cols) if cols else np.empty((0, len(_GT_COLS)))
 
 
+def gt_influence(Y: np.ndarray, G: np.ndarray, *, weights: np.ndarray | None = None,
+                 control_group: str = "not_yet_treated", base_period: str = "varying",
+                 anticipation: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    r"""Weighted ATT(g, t) and each unit's contribution to its estimation error.
+
+    With unit weights :math:`w_i` (default 1), cohort :math:`G_g` and
+    controls :math:`C_{g,t}`,
+
+    .. math::
+
+        \widehat{ATT}(g,t) = rac{\sum_{G_g} w_i \Delta_i}{\sum_{G_g} w_i}
+          - rac{\sum_{C_{g,t}} w_i \Delta_i}{\sum_{C_{g,t}} w_i},
+        \qquad \Delta_i = y_{it} - y_{ib},
+
+    and :math:`\widehat{ATT} - ATT pprox \sum_i a_i` with
+    :math:`a_i = w_i(\Delta_i - ar\Delta^w_g)/\sum_{G_g} w` for a unit of the
+    cohort and :math:`-w_i(\Delta_i - ar\Delta^w_C)/\sum_{C} w` for a control
+    (the influence function of the ratio estimator, divided by :math:`n`).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        The cells as in :func:`group_time_att` (``n_treated`` is the cohort's
+        weight sum when weighted) and ``A`` of shape ``(cells, N)``.
+    """
+    N, T = Y.shape
+    w = np.ones(N) if weights is None else np.asarray(weights, dtype=float)
+    ts = np.arange(T)
+    cols: list[np.ndarray] = []
+    infl: list[np.ndarray] = []
+    for g in sorted(set(G[np.isfinite(G)].astype(int).tolist())):
+        tr = G == g
+        post = ts >= g - anticipation
+        if base_period == "varying":
+            b = np.where(post, g - 1 - anticipation, ts - 1)
+        else:
+            b = np.full(T, g - 1 - anticipation)
+        keep = (b >= 0) & (ts != b)
+        if control_group == "never_treated":
+            ctl = np.broadcast_to(~np.isfinite(G), (T, N))
+        else:
+            ctl = (G[None, :] > np.maximum(ts, b)[:, None] + anticipation) & ~tr[None, :]
+        wc_sum = (ctl * w[None, :]).sum(axis=1)
+        keep &= wc_sum > 0
+        if not keep.any():
+            continue
+        tk, bk = ts[keep], b[keep]
+        diff = Y[:, tk] - Y[:, bk]  # (N, K)
+        wt = np.where(tr, w, 0.0)
+        wg = wt.sum()
+        mt = wt @ diff / wg
+        wc = ctl[keep].T * w[:, None] / wc_sum[keep]  # (N, K) normalised control weights
+        mc = (wc * diff).sum(axis=0)
+        a = wt[:, None] * (diff - mt) / wg - wc * (diff - mc)
+        cols.append(np.column_stack([np.full(tk.size, g), tk, bk, tk - g, mt - mc,
+                                     np.full(tk.size, wg), ctl[keep].sum(axis=1)]))
+        infl.append(a.T)
+    if not cols:
+        return np.empty((0, len(_GT_COLS))), np.empty((0, N))
+    return np.vstack(cols), np.vstack(infl)
+
+
 def aggregate(gt: pd.DataFrame | np.ndarray, G: np.ndarray, how: Aggregation = "simple"
               ) -> float:
     """Aggregate ATT(g, t) into one number (weights proportional to cohort size)."""
@@ -177,8 +257,11 @@ def callaway_santanna(
     level: float = 0.95,
     n_perm: int = 999,
     seed: int = 0,
+    inference: Literal["auto", "permutation", "cluster"] = "auto",
+    cluster: str | None = None,
+    weights: str | pd.Series | dict | None = None,
 ) -> EstimateResult:
-    """Callaway–Sant'Anna ATT with randomisation inference.
+    r"""Callaway–Sant'Anna ATT, with inference suited to few or many treated units.
 
     Parameters
     ----------
@@ -192,6 +275,21 @@ def callaway_santanna(
         Headline aggregation (see module docstring); all are stored.
     n_perm, seed
         Random re-assignments of the cohort dates (all of them when fewer).
+    inference
+        ``'permutation'``: randomisation inference (few treated units);
+        ``'cluster'``: the influence-function variance summed within
+        clusters, :math:`\hat V = \frac{G}{G-1}\sum_c (\sum_{i\in c} a_i)(\cdot)'`,
+        with :math:`t_{G-1}` intervals and a joint :math:`F(q, G-1)` test of
+        the pre-treatment cells (many treated units; cohort-size weights held
+        fixed in the aggregations); ``'auto'`` (default) picks by
+        :func:`reindus.evaluation.inference.inference_regime`.
+    cluster
+        Column (constant within unit) holding each unit's cluster (default:
+        the unit).
+    weights
+        Unit weights (column or mapping unit -> weight), applied to both the
+        cohort and the control means and to the cohort sizes of the
+        aggregations; only with cluster inference.
 
     Returns
     -------
@@ -212,10 +310,25 @@ def callaway_santanna(
     if not np.isfinite(G).any():
         raise ValueError("no unit is treated within the panel's periods")
     if (G[np.isfinite(G)] < 1).any():
-        raise ValueError("a cohort is treated in the first period: no pre-period")
+        first = [wp.units[i] for i in np.flatnonzero(G < 1)][:3]
+        raise ValueError(
+            f"unit(s) {first} are treated from the first period ({wp.label(0)}) or before: "
+            "no pre-period. If they are never treated, code them as missing (NaN) or 0 "
+            "(the R did / csdid convention for never-treated units)")
     Y = wp.Y
     kw = {"control_group": control_group, "base_period": base_period,
           "anticipation": anticipation}
+    if inference not in ("auto", "permutation", "cluster"):
+        raise ValueError("inference must be 'auto', 'permutation' or 'cluster'")
+    cl = None if cluster is None else unit_values(df, unit, cluster, wp.units)
+    if inference == "auto":
+        regime = inference_regime(*count_clusters(np.isfinite(G), cl))
+        inference = "cluster" if regime == "many" else "permutation"
+    w = resolve_unit_weights(df, unit, wp.units, weights)
+    if inference == "cluster":
+        return _cs_cluster(wp, G, w, cl, cluster, kw, aggregation, level)
+    if w is not None:
+        raise ValueError("weights are implemented with inference='cluster' only")
     gt = group_time_att(Y, G, **kw)
     aggs = {h: aggregate(gt, G, h) for h in ("simple", "event_avg", "group")}
     est = aggs[aggregation]
@@ -261,3 +374,101 @@ def callaway_santanna(
                      "base_period": base_period},
         details=details.reset_index(drop=True),
     )
+
+
+def _agg_weights(arr: np.ndarray, how: str) -> np.ndarray:
+    """Weights over the cells of ``arr`` (from :func:`gt_influence`) of an aggregation.
+
+    Cohort sizes are the weight sums stored in column ``n_treated``.
+    """
+    g, t, e, size = arr[:, 0], arr[:, 1], arr[:, 3], arr[:, 5]
+    post = t >= g
+    out = np.zeros(len(arr))
+    if not post.any():
+        return out
+    if how == "simple":
+        out[post] = size[post] / size[post].sum()
+    elif how == "group":
+        ug = np.unique(g[post])
+        sz = np.array([size[post & (g == x)][0] for x in ug])
+        for x, sx in zip(ug, sz, strict=True):
+            m = post & (g == x)
+            out[m] = sx / sz.sum() / m.sum()
+    elif how == "event_avg":
+        ue = np.unique(e[post])
+        for x in ue:
+            m = post & (e == x)
+            out[m] = size[m] / size[m].sum() / ue.size
+    else:
+        raise ValueError("how must be 'simple', 'event_avg' or 'group'")
+    return out
+
+
+def _cs_cluster(wp, G: np.ndarray, w: np.ndarray | None, cl: np.ndarray | None,
+                cluster: str | None, kw: dict, aggregation: str, level: float
+                ) -> EstimateResult:
+    """Callaway–Sant'Anna with influence-function cluster-robust inference."""
+    arr, A = gt_influence(wp.Y, G, weights=w, **kw)
+    if not len(arr):
+        raise ValueError("no identified ATT(g, t): every cohort lacks controls or a base period")
+    ids = np.arange(len(G)) if cl is None else pd.factorize(cl)[0]
+    n_cl = int(ids.max()) + 1
+    if n_cl < 2:
+        raise ValueError("need at least two clusters")
+    S = np.zeros((len(arr), n_cl))
+    np.add.at(S.T, ids, A.T)
+    V = n_cl / (n_cl - 1) * S @ S.T
+    q = stats.t.ppf(0.5 + level / 2, n_cl - 1)
+    att = arr[:, 4]
+    se = np.sqrt(np.clip(np.diag(V), 0.0, None))
+
+    def agg(a: np.ndarray) -> tuple[float, float]:
+        return float(a @ att), float(np.sqrt(max(a @ V @ a, 0.0)))
+
+    aggs, ses = {}, {}
+    for h in ("simple", "event_avg", "group"):
+        aggs[h], ses[h] = agg(_agg_weights(arr, h))
+    est, se_est = aggs[aggregation], ses[aggregation]
+    ev = []
+    for e in np.unique(arr[:, 3]):
+        m = arr[:, 3] == e
+        a = np.where(m, arr[:, 5], 0.0)
+        th, s_ = agg(a / a.sum())
+        ev.append({"e": int(e), "att": th, "n_cohorts": int(np.unique(arr[m, 0]).size),
+                   "se": s_, "ci_lo": th - q * s_, "ci_hi": th + q * s_,
+                   "cohorts": ",".join(wp.label(int(x)) for x in arr[m, 0])})
+    pre = arr[:, 1] < arr[:, 0] - kw["anticipation"]
+    if pre.any():
+        bp, Vp = att[pre], V[np.ix_(pre, pre)]
+        df1 = int(np.linalg.matrix_rank(Vp))
+        F = float(bp @ np.linalg.pinv(Vp) @ bp) / max(df1, 1)
+        pretrend = {"F": F, "df1": df1, "df2": n_cl - 1,
+                    "p_value": float(stats.f.sf(F, df1, n_cl - 1))}
+    else:
+        pretrend = {}
+    lab = wp.label
+    details = pd.DataFrame({
+        "cohort": [lab(int(x)) for x in arr[:, 0]], "period": [lab(int(x)) for x in arr[:, 1]],
+        "base": [lab(int(x)) for x in arr[:, 2]], "e": arr[:, 3].astype(int), "att": att,
+        "n_treated": arr[:, 5] if w is not None else arr[:, 5].astype(int),
+        "n_controls": arr[:, 6].astype(int), "se": se, "ci_lo": att - q * se,
+        "ci_hi": att + q * se})
+    tr_rows = np.flatnonzero(np.isfinite(G))
+    treated = [wp.units[i] for i in tr_rows]
+    T = wp.Y.shape[1]
+    name = "unit" if cluster is None else cluster.removesuffix("_code")
+    return EstimateResult(
+        estimate=est, ci=(est - q * se_est, est + q * se_est),
+        p_value=float(2 * stats.t.sf(abs(est) / se_est, n_cl - 1)) if se_est > 0 else np.nan,
+        method=f"callaway_santanna_{aggregation}", inference=f"cluster_{name}",
+        treated=treated, controls=[u for u in wp.units if u not in set(treated)],
+        periods={"first": lab(0), "last": lab(T - 1),
+                 "cohorts": {wp.units[i]: lab(int(G[i])) for i in tr_rows}},
+        n_obs=int(wp.Y.size), level=level,
+        diagnostics={"aggregations": aggs, "aggregation_se": ses, "se": se_est,
+                     "event": pd.DataFrame(ev), "pretrend": pretrend, "cov": V,
+                     "n_clusters": n_cl, "n_treated": len(treated),
+                     "n_controls": int((~np.isfinite(G)).sum()),
+                     "control_group": kw["control_group"], "base_period": kw["base_period"],
+                     "weighted": w is not None},
+        details=details)

@@ -89,6 +89,8 @@ def simplex_least_squares(A: np.ndarray, b: np.ndarray, *, tol: float = 1e-12,
     A = np.asarray(A, dtype=float)
     b = np.asarray(b, dtype=float)
     m, n = A.shape
+    if n == 0:
+        raise ValueError("no donor: a synthetic control needs at least one column in A")
     if n == 1:
         return np.ones(1)
     scale = max(float(np.linalg.norm(A)), 1e-300)
@@ -193,6 +195,8 @@ def fit_matrix(Y: np.ndarray, t0: int, *, demean: bool = True, fit_mask: np.ndar
     t_end
         Last column (exclusive) of the post-period (default: all).
     """
+    if Y.shape[0] < 2:
+        raise ValueError("fit_matrix needs the treated row and at least one donor row")
     T = Y.shape[1] if t_end is None else t_end
     Y = Y[:, :T]
     if fit_mask is None:
@@ -303,7 +307,9 @@ def synth(
     tr = normalise_treated(treated)
     if len(tr) != 1:
         raise ValueError("synth takes one treated unit; run it per unit")
-    dn = controls_list(wp_all, tr, donors)
+    # Fewer than two donors: the fit is the lone donor itself and its placebo would have
+    # no donor (scipy's nnls on an (m, 0) matrix crashes the interpreter).
+    dn = controls_list(wp_all, tr, donors, min_controls=2, what="donors for a synthetic control")
     wp = wp_all.subset(tr + dn)
     t0 = start_positions(wp, tr, start)[tr[0]]
     Y = wp.Y
