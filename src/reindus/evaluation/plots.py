@@ -467,3 +467,97 @@ def plot_robustness(rob: pd.DataFrame, *, title: str, clip: float = 15.0
     ax.set_title(title)
     fig.tight_layout()
     return fig, rob.copy()
+
+
+# --------------------------------------------------------------------------- validation (issue 10)
+#: Display labels of the validated estimator x inference pairs.
+_VALIDATION_LABELS = {
+    ("did", "conformal"): "TWFE DiD · conformal",
+    ("did", "conley_taber"): "TWFE DiD · Conley–Taber",
+    ("did", "permutation"): "TWFE DiD · permutation",
+    ("did", "wild"): "TWFE DiD · wild bootstrap",
+    ("did", "cluster"): "TWFE DiD · cluster-robust",
+    ("did_detrend", "conformal"): "detrended DiD · conformal",
+    ("did_detrend", "conley_taber"): "detrended DiD · Conley–Taber",
+    ("synth", "conformal"): "synthetic control · conformal",
+    ("synth", "placebo"): "synthetic control · placebo",
+    ("sdid", "placebo_t"): "synthetic DiD · placebo, t (recommended)",
+    ("sdid", "placebo_normal"): "synthetic DiD · placebo, normal",
+    ("sdid", "jackknife"): "synthetic DiD · jackknife",
+    ("trend_did", "placebo"): "trend-adjusted DiD · placebo",
+    ("trend_did", "conley_taber"): "trend-adjusted DiD · Conley–Taber",
+}
+_SCENARIO_STYLE = {"no_trend": ("o", "#555555", "no unit trends"),
+                   "trend": ("s", "#d62728", "unit trends"),
+                   "trend_break": ("^", "#1f77b4", "trend break at treatment")}
+
+
+def plot_validation(table: pd.DataFrame, *, n_treated: int = 1, size_max: float = 0.08,
+                    coverage_min: float = 0.90) -> tuple[Figure, pd.DataFrame]:
+    """Size, coverage and RMSE of every estimator x inference on the calibrated designs.
+
+    Parameters
+    ----------
+    table
+        The validation table: ``bench/results/validate_evaluation.json``'s
+        ``validation`` records (see
+        :func:`reindus.evaluation.simulate.load_validation`) or
+        :func:`reindus.evaluation.simulate.summarise_validation` output with
+        ``scenario`` and ``n_treated`` columns.
+    n_treated
+        Which designs to show (default: one treated unit, the Hauts-de-France case).
+    size_max, coverage_min
+        Acceptance thresholds drawn as dashed lines (issue 10: 0.08 and 0.90).
+
+    Returns
+    -------
+    (Figure, DataFrame)
+        Three panels (size at 5 %, coverage of the 95 % interval, RMSE in
+        % = 100 x log points), one row per method, one marker per design;
+        the data: method, scenario, draws, size, coverage, rmse_pct.
+    """
+    _require(table, ["scenario", "estimator", "inference", "size", "coverage", "rmse"],
+             "validation table")
+    t = table.copy()
+    if "n_treated" in t.columns:
+        t = t[t["n_treated"] == n_treated]
+    if t.empty:
+        raise ValueError(f"no validation rows with n_treated = {n_treated}")
+    t["method"] = [_VALIDATION_LABELS.get((e, i), f"{e} · {i}")
+                   for e, i in zip(t["estimator"], t["inference"], strict=True)]
+    t["rmse_pct"] = 100 * t["rmse"]
+    order = list(dict.fromkeys(lab for key, lab in _VALIDATION_LABELS.items()
+                               if lab in set(t["method"])))
+    order += [m for m in dict.fromkeys(t["method"]) if m not in order]
+    ypos = {m: len(order) - 1 - k for k, m in enumerate(order)}
+    fig, axes = plt.subplots(1, 3, figsize=(12, 0.38 * len(order) + 1.8), sharey=True)
+    scen = [s for s in _SCENARIO_STYLE if s in set(t["scenario"])]
+    offs = {s: (k - (len(scen) - 1) / 2) * 0.18 for k, s in enumerate(scen)}
+    for ax, col, title in zip(axes, ["size", "coverage", "rmse_pct"],
+                              ["size of a 5 % test", "coverage of the 95 % interval",
+                               "RMSE, % (log points x 100)"], strict=True):
+        for s in scen:
+            marker, color, label = _SCENARIO_STYLE[s]
+            d = t[t["scenario"] == s]
+            ax.plot(d[col], [ypos[m] + offs[s] for m in d["method"]], marker, color=color,
+                    label=label, ms=5, ls="none")
+        ax.set_title(title, fontsize=10)
+        ax.grid(axis="x", color="#eeeeee")
+    axes[0].axvline(0.05, color="black", lw=0.8)
+    axes[0].axvline(size_max, color="black", lw=0.8, ls="--")
+    axes[1].axvline(0.95, color="black", lw=0.8)
+    axes[1].axvline(coverage_min, color="black", lw=0.8, ls="--")
+    axes[1].set_xlim(-0.02, 1.02)
+    axes[0].set_xlim(-0.02, 1.02)
+    axes[0].set_yticks(list(ypos.values()), list(ypos.keys()), fontsize=8)
+    axes[2].legend(fontsize=8, loc="lower right")
+    fig.suptitle(f"Validation on panels calibrated to regional industrial employment "
+                 f"({n_treated} treated unit{'s' if n_treated > 1 else ''}, 8 post quarters)",
+                 fontsize=10)
+    fig.tight_layout()
+    data = t[["method", "scenario", "draws", "size", "coverage", "rmse_pct"]
+             if "draws" in t.columns else ["method", "scenario", "size", "coverage", "rmse_pct"]]
+    return fig, data.reset_index(drop=True)
+
+
+__all__ += ["plot_validation"]

@@ -492,7 +492,7 @@ def validation_draw(cal: Calibration, scenario: str, seed: int, *, n_treated: in
         meths = ("conformal", "conley_taber", "permutation", "wild", "cluster") if not detrend \
             else ("conformal", "conley_taber")
         r = did(df, treated=tr, start=n_pre, n_boot=n_boot, seed=seed, level=level,
-                use_statsmodels=False, detrend=detrend, methods=meths)
+                use_statsmodels=False, detrend=detrend, methods=meths, inference=meths[0])
         for m, d in r.diagnostics["inference"].items():
             add(name, m, r.estimate, d["p_value"], d["ci"])
     if "synth" in estimators and n_treated == 1:
@@ -569,3 +569,30 @@ def summarise_validation(sims: pd.DataFrame, effects: Sequence[float] = (0.01, 0
         rmse=("estimate", lambda e: float(np.sqrt(np.mean(e**2)))),
         median_width=("width", "median"), bounded=("bounded", "mean"), **agg)
     return out.reset_index()
+
+
+def load_validation(path: str | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The committed validation results: ``(table, meta)``.
+
+    Reads ``bench/results/validate_evaluation.json`` (written by
+    ``bench/validate_evaluation.py``) from the repository; ``meta`` holds the
+    calibration, the configuration (draws, effects) and the run time.
+    """
+    import json
+    from pathlib import Path
+
+    p = Path(path) if path is not None else (
+        Path(__file__).resolve().parents[3] / "bench" / "results" / "validate_evaluation.json")
+    if not p.exists():
+        from reindus.errors import DataError
+
+        raise DataError(p, "validation results not found",
+                        "run .venv/bin/python bench/validate_evaluation.py")
+    payload = json.loads(p.read_text(encoding="utf-8"))
+    if "validation" not in payload:
+        from reindus.errors import DataError
+
+        raise DataError(p, "no 'validation' records (an older bench output)",
+                        "re-run .venv/bin/python bench/validate_evaluation.py")
+    meta = {k: v for k, v in payload.items() if k != "validation"}
+    return pd.DataFrame(payload["validation"]), meta
