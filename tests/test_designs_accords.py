@@ -181,3 +181,35 @@ def test_sector_outcomes_excludes_one_sector():
     assert o["CI-CJ"] == ["CI-CJ"]
     with pytest.raises(ValueError, match="not an industrial"):
         A.sector_outcomes(s, exclude="FZ")
+
+
+def test_sector_effects_finds_a_sector_jump_and_not_in_the_rest():
+    rng = np.random.default_rng(5)
+    regions = ["11", "24", "28", "32", "52", "53"]
+    secs = pd.DataFrame({"sector_code": ["BZ", "CI-CJ", "FZ"], "sector": ["b", "c", "f"],
+                         "group": ["industry", "industry", "construction"]})
+    q = pd.period_range("2019Q1", "2025Q4", freq="Q-DEC")
+    rows = []
+    for r in regions:
+        for s in secs["sector_code"]:
+            y = np.log(1000 + 100 * rng.random()) + 0.002 * np.arange(q.size) \
+                + 0.002 * rng.normal(size=q.size)
+            if r == "32" and s == "CI-CJ":
+                y = y + 0.10 * (q >= pd.Period("2024Q1", freq="Q-DEC"))
+            rows += [(r, f"region {r}", s, p, int(round(np.exp(v)))) for p, v in zip(q, y,
+                                                                                     strict=True)]
+    emp = pd.DataFrame(rows, columns=["region_code", "region", "sector_code", "quarter",
+                                      "employment"])
+    t = A.sector_effects(emp, secs, treated="32", start="2024Q1",
+                         donors=["11", "24", "28", "52", "53"], window=("2019Q1", "2025Q4"),
+                         seed=1).set_index("outcome")
+    assert list(t.index) == ["industry", "industry excl. CI-CJ", "BZ", "CI-CJ"]
+    assert t.loc["CI-CJ", "estimate"] == pytest.approx(0.10, abs=0.01)
+    assert t.loc["CI-CJ", "ci_lo"] > 0.05
+    assert abs(t.loc["industry excl. CI-CJ", "estimate"]) < 0.01
+    w = emp[emp["sector_code"] == "CI-CJ"].pivot(index="quarter", columns="region_code",
+                                                  values="employment")
+    own = w["32"]
+    assert t.loc["CI-CJ", "growth"] == pytest.approx(own.iloc[-1] / own.loc["2023Q4"] - 1)
+    rest = w.drop(columns="32").sum(axis=1)
+    assert t.loc["CI-CJ", "growth_rest"] == pytest.approx(rest.iloc[-1] / rest.loc["2023Q4"] - 1)

@@ -65,23 +65,28 @@ def plot_zone_event_studies(studies: Mapping[str, EstimateResult], *, title: str
                             ) -> tuple[plt.Figure, pd.DataFrame]:
     """Zone-level event profiles with the range of the placebo regions' profiles.
 
-    ``studies`` maps a panel label to :func:`reindus.designs.accords.zone_event_study`.
+    ``studies`` maps a panel label to :func:`reindus.designs.accords.zone_event_study`;
+    two panels a row. The gap is in % (100 x log points).
     """
     frames = [r.details.assign(panel=k) for k, r in studies.items()]
     data = pd.concat(frames, ignore_index=True)
     for c in ("estimate", "placebo_lo", "placebo_hi"):
         data[c] = 100 * data[c]
-    fig, axes = plt.subplots(1, len(studies), figsize=(4.2 * len(studies), 3.8), sharey=True,
+    ncol = min(2, len(studies))
+    nrow = -(-len(studies) // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(5.2 * ncol, 3.4 * nrow), sharey=True,
                              squeeze=False)
-    for ax, (k, d) in zip(axes[0], data.groupby("panel", sort=False), strict=True):
+    for ax, (k, d) in zip(axes.ravel(), data.groupby("panel", sort=False), strict=False):
         ax.fill_between(d["event_time"], d["placebo_lo"], d["placebo_hi"], color="0.85",
                         label="range of placebo regions")
         ax.plot(d["event_time"], d["estimate"], "o-", ms=3, color="tab:blue",
                 label="zones of the signing region")
         ax.axvline(-0.5, color="0.3", ls="--", lw=0.8)
-        _pct_axis(ax, "gap to control zones, % (100 x log points)")
+        _pct_axis(ax, "gap to control zones, %")
         ax.set_title(k, fontsize=9)
         ax.set_xlabel("quarters since the accord")
+    for ax in axes.ravel()[len(studies):]:
+        ax.set_visible(False)
     axes[0][0].legend(fontsize=7, loc="lower left")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
