@@ -213,3 +213,32 @@ def test_sector_effects_finds_a_sector_jump_and_not_in_the_rest():
     assert t.loc["CI-CJ", "growth"] == pytest.approx(own.iloc[-1] / own.loc["2023Q4"] - 1)
     rest = w.drop(columns="32").sum(axis=1)
     assert t.loc["CI-CJ", "growth_rest"] == pytest.approx(rest.iloc[-1] / rest.loc["2023Q4"] - 1)
+
+
+def test_ar1_event_covariance_by_hand():
+    rho = 0.5
+    S = A.ar1_event_covariance([-2, 0], 1.0, rho)
+    # Var(u_g - u_{g-1}) = 2 (1 - rho); Cov(u_{g-2} - u_{g-1}, u_g - u_{g-1}) = (1 - rho)^2
+    assert S[1, 1] == pytest.approx(2 * (1 - rho))
+    assert S[0, 1] == pytest.approx((1 - rho) ** 2)
+    assert S[0, 0] == pytest.approx(2 * (1 - rho))
+    assert np.all(np.linalg.eigvalsh(A.ar1_event_covariance(range(-8, -1), 1.0, 0.9)[:-1, :-1])
+                  > -1e-12)
+    with pytest.raises(ValueError, match="reference"):
+        A.ar1_event_covariance([-1, 0], 1.0, rho)
+
+
+def test_placebo_gap_ar1_recovers_rho_and_variance():
+    rng = np.random.default_rng(7)
+    N, T, rho, s = 20, 400, 0.6, 0.01
+    e = np.zeros((N, T))
+    for t in range(1, T):
+        e[:, t] = rho * e[:, t - 1] + s * rng.normal(size=N)
+    Y = (rng.normal(size=(N, 1)) + rng.normal(size=(1, T))
+         + 0.001 * rng.normal(size=(N, 1)) * np.arange(T) + e)
+    panel = pd.DataFrame({"unit": np.repeat([f"u{i}" for i in range(N)], T),
+                          "period": np.tile(np.arange(T), N), "y": Y.ravel()})
+    fit = A.placebo_gap_ar1(panel, controls=[f"u{i}" for i in range(N)])
+    assert fit["rho"] == pytest.approx(rho, abs=0.05)
+    # gap noise e_j - mean of the others: variance s^2 / (1 - rho^2) x (1 + 1 / (N - 1))
+    assert fit["sigma2"] == pytest.approx(s**2 / (1 - rho**2) * (1 + 1 / (N - 1)), rel=0.15)
