@@ -33,7 +33,7 @@ reports: $(STAMP) ## Main job: execute every notebook on the embedded data and w
 
 test: $(STAMP) ## Run the whole test suite, nbval on the notebooks included
 	REINDUS_MIRROR=$(abspath $(MIRROR)) $(BIN)/pytest notebooks tests --nbval --nbval-current-env \
-	  --nbval-sanitize-with notebooks/nbval-sanitize.cfg -p no:randomly -q
+	  --nbval-sanitize-with notebooks/nbval-sanitize.cfg -p no:randomly -q -rs
 
 lint: $(STAMP) ## ruff on the library, the tests and the notebooks
 	$(BIN)/ruff check src tests bench notebooks
@@ -41,6 +41,12 @@ lint: $(STAMP) ## ruff on the library, the tests and the notebooks
 lab: $(STAMP) ## Open JupyterLab on the notebooks
 	$(BIN)/jupyter lab notebooks
 
-bench: $(STAMP) ## Benchmarks (not tests): loader times, notebook times, full rebuild
+bench: $(STAMP) ## Benchmarks (not tests) -> bench/results/*.json (git-ignored; quoted in bench/README.md)
 	REINDUS_MIRROR=$(abspath $(MIRROR)) $(BIN)/python bench/bench_loaders.py
 	REINDUS_MIRROR=$(abspath $(MIRROR)) $(BIN)/python bench/bench_pipeline.py
+
+clean-reports: ## Remove generated, git-ignored outputs (HTML, what-if runs, scratch, leftover staging)
+	rm -rf reports/notebooks reports/runs reports/scratch reports/index.html reports/provenance.html
+	find reports data/processed notebooks -depth \( -name '.run-*' -o -name '.stage-*' \
+	  -o -name '.*.tmp' -o -name '.*.from-twin.ipynb' \) -exec rm -rf {} +
+	@echo "removed the generated, git-ignored outputs; the published reports/ are untouched"

@@ -159,27 +159,40 @@ def test_unparseable_partial_date_in_reference(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------- fetch
-def _fake_mirror(tmp_path: Path) -> Path:
-    """A mirror holding only the two reference tables (identical to the project's copies)."""
-    mirror = tmp_path / "mirror" / "reference"
-    mirror.mkdir(parents=True)
-    for name in ("accords.csv", "industrial-events.csv"):
-        shutil.copy(config.REFERENCE_DIR / name, mirror / name)
-    return mirror.parent
+SMALL = "insee_defaillances_entreprises"  # the smallest registered file (692 bytes)
 
 
-def test_fetch_from_mirror_verifies(tmp_path: Path) -> None:
-    mirror, raw = _fake_mirror(tmp_path), tmp_path / "raw"
-    paths = fetch(["reference_accords"], mirror=mirror, raw_dir=raw)
-    assert paths == [raw / "reference" / "accords.csv"]
+def _fake_mirror(tmp_path: Path, mirror: Path) -> Path:
+    """A mirror holding only the smallest registered file, copied from the real mirror."""
+    rel = load_registry()[SMALL].file
+    fake = tmp_path / "mirror"
+    (fake / rel).parent.mkdir(parents=True)
+    shutil.copy(mirror / rel, fake / rel)
+    return fake
 
 
-def test_checksum_mismatch_leaves_nothing(tmp_path: Path) -> None:
-    mirror, raw = _fake_mirror(tmp_path), tmp_path / "raw"
-    bad = mirror / "reference" / "accords.csv"
-    bad.write_text(bad.read_text(encoding="utf-8").replace("Béthune", "Bethune"), encoding="utf-8")
+@pytest.mark.mirror
+def test_fetch_from_mirror_verifies(tmp_path: Path, mirror: Path) -> None:
+    fake, raw = _fake_mirror(tmp_path, mirror), tmp_path / "raw"
+    paths = fetch([SMALL], mirror=fake, raw_dir=raw)
+    assert paths == [raw / load_registry()[SMALL].file]
+
+
+def test_reference_tables_are_verified_in_place(tmp_path: Path) -> None:
+    """The committed reference tables are the one copy: fetch verifies, never copies them."""
+    paths = fetch(["reference_accords"], mirror=tmp_path, raw_dir=tmp_path / "raw")
+    assert paths == [config.reference_dir() / "accords.csv"]
+    assert not (tmp_path / "raw").exists()
+
+
+@pytest.mark.mirror
+def test_checksum_mismatch_leaves_nothing(tmp_path: Path, mirror: Path) -> None:
+    fake, raw = _fake_mirror(tmp_path, mirror), tmp_path / "raw"
+    bad = fake / load_registry()[SMALL].file
+    bad.write_text(bad.read_text(encoding="utf-8").replace("ensemble", "ENSEMBLE"),
+                   encoding="utf-8")
     with pytest.raises(DataError) as exc:
-        fetch(["reference_accords"], mirror=mirror, raw_dir=raw)
+        fetch([SMALL], mirror=fake, raw_dir=raw)
     assert_clear(exc, bad, "sha256 mismatch")
     assert not any(p.is_file() for p in raw.rglob("*")), "no partial or temporary file may remain"
 
@@ -191,17 +204,17 @@ def test_missing_mirror(tmp_path: Path) -> None:
 
 
 def test_missing_file_in_mirror(tmp_path: Path) -> None:
-    mirror = _fake_mirror(tmp_path)
     with pytest.raises(DataError) as exc:
-        fetch(["urssaf_region_na28i"], mirror=mirror, raw_dir=tmp_path / "raw")
-    assert_clear(exc, mirror / load_registry()["urssaf_region_na28i"].file, "not in the mirror")
+        fetch(["urssaf_region_na28i"], mirror=tmp_path, raw_dir=tmp_path / "raw")
+    assert_clear(exc, tmp_path / load_registry()["urssaf_region_na28i"].file, "not in the mirror")
 
 
 def test_no_url_and_no_mirror(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("REINDUS_MIRROR", raising=False)
     with pytest.raises(DataError) as exc:
         fetch(["urssaf_region_na28i"], raw_dir=tmp_path / "raw")
-    assert "no public download URL" in str(exc.value)
+    assert "no URL that serves the registered file" in str(exc.value)
+    assert "open.urssaf.fr/api/explore/v2.1" in str(exc.value)  # the producer's export is named
 
 
 # ---------------------------------------------------------------------------------------- build

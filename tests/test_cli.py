@@ -20,13 +20,30 @@ def test_help_lists_commands(capsys: pytest.CaptureFixture[str]) -> None:
     assert "reindus run 01 -p region 44" in out
 
 
-def test_parameter_values_keep_codes_as_text() -> None:
-    assert cli._parse_value("44") == "44"      # region codes stay text
-    assert cli._parse_value("02") == "02"
-    assert cli._parse_value("2019Q4") == "2019Q4"
-    assert cli._parse_value("2019") == 2019
-    assert cli._parse_value("0.5") == 0.5
-    assert cli._parse_value("true") is True
+def test_parameter_values_take_the_default_type() -> None:
+    from reindus.parameters import validate
+
+    nb01 = resolve("01")[0]
+    assert validate(nb01, {"region": "44"}) == {"region": "44"}          # codes stay text
+    assert validate(nb01, {"region": 44}) == {"region": "44"}            # YAML gives an int
+    assert validate(nb01, {"region": "grand est"}) == {"region": "44"}   # names accepted
+    assert validate(nb01, {"region": "Île-de-France"}) == {"region": "11"}
+    assert validate(nb01, {"reference_period": "2019q4"}) == {"reference_period": "2019Q4"}
+    nb05 = resolve("05")[0]
+    assert validate(nb05, {"wave": "2"}) == {"wave": 2}
+    nb04 = resolve("04")[0]
+    rule = validate(nb04, {"peer_rule": "{method: nearest, k: 10}"})["peer_rule"]
+    assert rule["method"] == "nearest" and rule["k"] == 10 and rule["pop_ratio"] == 2.0
+
+
+def test_list_params(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["run", "01", "--list-params"]) == 0
+    out = capsys.readouterr().out
+    assert "region" in out and "default '32'" in out and "44  Grand Est" in out
+    assert "reference_period  quarter (YYYYQn)" in out
+    assert cli.main(["run", "05", "--list-params"]) == 0
+    out = capsys.readouterr().out
+    assert "wave     int" in out and "1 (treated from 2019), 2 (treated from 2024)" in out
 
 
 def test_resolve_notebooks() -> None:
@@ -50,10 +67,16 @@ def test_bad_input_exit_code_2(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 def test_unknown_notebook_exit_code_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["run", "42"]) == 2
-    assert "no notebook matches" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "no notebook matches" in err and "Fix:" in err and len(err.strip().splitlines()) == 1
 
 
-def test_check_passes_on_committed_state(capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_passes_on_committed_state(capsys: pytest.CaptureFixture[str],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The committed notebooks, reports and data pass `reindus check` (run `make reports`)."""
+    from reindus import config
+
+    monkeypatch.setenv("REINDUS_REPORTS", str(config.ROOT / "reports"))
     code = cli.main(["check"])
     out = capsys.readouterr().out
     assert code == 0, out

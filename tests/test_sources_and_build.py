@@ -19,6 +19,9 @@ def test_registry_entries_complete() -> None:
     reg = load_registry()
     assert len(reg) >= 20
     for src in reg.values():
+        if src.optional:  # hash and size live in the lock file: each vintage changes them
+            assert src.url.startswith("https://") and src.licence and src.official_page
+            continue
         assert len(src.sha256) == 64 and int(src.sha256, 16) >= 0
         assert src.licence and src.official_page and src.producer and src.coverage
         assert src.obtained_from, f"{src.id}: say how the snapshot was obtained"
@@ -63,6 +66,8 @@ def test_no_mirror_file_is_committed() -> None:
 def test_registry_matches_mirror_sources_csv(mirror: Path) -> None:
     rows = {r["path"]: r for r in csv.DictReader(open(mirror / "sources.csv", encoding="utf-8"))}
     for src in load_registry().values():
+        if src.optional:
+            continue
         assert src.file in rows, f"{src.file} is not in the mirror's sources.csv"
         assert rows[src.file]["sha256"] == src.sha256
         assert int(rows[src.file]["bytes"]) == src.bytes

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from reindus import sweep
+from reindus.errors import DataError
 
 
 def test_expand_is_cartesian_product_in_order() -> None:
@@ -20,10 +21,10 @@ def test_expand_is_cartesian_product_in_order() -> None:
 def test_bad_grid_rejected(tmp_path: Path) -> None:
     path = tmp_path / "g.yaml"
     path.write_text("notebook: '01'\nparameters:\n  region: []\n")
-    with pytest.raises(ValueError, match="non-empty list"):
+    with pytest.raises(DataError, match="non-empty list"):
         sweep.load_grid(path)
     path.write_text("parameters:\n  region: ['11']\n")
-    with pytest.raises(ValueError, match="'notebook'"):
+    with pytest.raises(DataError, match="'notebook'"):
         sweep.load_grid(path)
 
 

@@ -391,3 +391,78 @@ def test_placebo_in_time_finds_nothing_when_trends_are_parallel() -> None:
     assert r.ci[0] < 0 < r.ci[1]
     with pytest.raises(ValueError, match="before"):
         ti.placebo_in_time(p, cohort=2019, fake=2020)
+
+
+# --------------------------------------------------------------------------- issue 11 specifications
+def test_holm_by_hand() -> None:
+    # sorted p 0.01, 0.02, 0.04 with m = 3: 0.03, 0.04, max(0.04, 0.04) = 0.04
+    np.testing.assert_allclose(ti.holm(np.array([0.04, 0.01, 0.02])), [0.04, 0.03, 0.04])
+    assert ti.holm(np.array([0.5, 0.9])).max() == 1.0
+
+
+def test_region_heterogeneity_uses_each_regions_clusters() -> None:
+    p = sim_panel(n=400, share_w2=0.0, seed=14)
+    regions = pd.DataFrame({"region_code": [f"r{i}" for i in range(5)],
+                            "region": [f"r{i}" for i in range(5)]})
+    h = ti.region_heterogeneity(p, regions)
+    # 30 départements spread over 5 regions: 6 per region -> t with 5 df
+    assert (h["n_clusters"] == 6).all() and (h["df"] == 5).all()
+    assert (h["p_holm"] >= h["p_value"]).all()
+    q = (h["ci_hi"] - h["estimate"]) / h["se"]
+    from scipy import stats
+    np.testing.assert_allclose(q, stats.t.ppf(0.975, 5))
+
+
+def test_employment_weights_and_bins_and_strata() -> None:
+    p = sim_panel(n=300, share_w2=0.0, seed=15)
+    p["employment"] = np.exp(p["log_employment"])
+    w = ti.employment_weights(p)
+    assert w.index.nunique() == 300 and (w > 0).all()
+    b = ti.add_bins(p, "x", n_bins=4)
+    assert sorted(b["x_bin"].unique()) == [0, 1, 2, 3]
+    # a year shock proportional to x-bin is absorbed by bin x year effects
+    shock = b["x_bin"] * 0.01 * (b["year"] - 2014)
+    b["log_employment"] = b["log_employment"] + shock
+    assert ti.event_study(b, strata="x_bin").diagnostics["strata"] == "x_bin"
+    r = ti.event_study(b, strata="x_bin")
+    r0 = ti.event_study(p)
+    assert abs(r.estimate - r0.estimate) < 0.003
+
+
+def test_detrended_outcome_removes_unit_lines() -> None:
+    p = sim_panel(n=100, share_w2=0.0, sigma=0.0, seed=16)
+    slope = np.repeat(np.linspace(-0.02, 0.02, 100), len(YEARS))
+    p["log_employment"] += slope * (p["year"] - 2014)
+    d = ti.add_detrended(p, before=2019)
+    pre = d[d["year"] < 2019].groupby("epci_code")["log_employment_detrended"]
+    # noise-free: each unit's pre-period is a line plus common year effects
+    r = ti.event_study(d, outcome="log_employment_detrended")
+    assert abs(r.estimate) < 1e-10 and pre.std().max() < 0.1
+
+
+def test_donut_drops_controls_sharing_a_zone() -> None:
+    p = sim_panel(n=60, share_w2=0.0, seed=17)
+    units = p.drop_duplicates("epci_code")
+    zones = pd.Series([f"z{i % 10}" for i in range(60)], index=units["epci_code"].to_numpy())
+    d = ti.donut_panel(p, zones)
+    du = d.drop_duplicates("epci_code")
+    tz = set(du.loc[du["first_treated"] == 2019, "epci_code"].map(zones))
+    assert not du.loc[du["first_treated"].isna(), "epci_code"].map(zones).isin(tz).any()
+    assert (du["first_treated"] == 2019).sum() == (units["first_treated"] == 2019).sum()
+
+
+def test_intensity_event_study_recovers_the_slope() -> None:
+    rng = np.random.default_rng(18)
+    quarters = pd.period_range("2012Q1", "2025Q4", freq="Q")
+    n = 120
+    s = rng.uniform(size=n)
+    yr = np.array([q.year for q in quarters])
+    Y = (rng.normal(8, 1, (n, 1)) + np.cumsum(rng.normal(0, 0.01, len(quarters)))[None]
+         + rng.normal(0, 0.005, (n, len(quarters))) - 0.03 * np.outer(s, yr >= 2019))
+    z = pd.DataFrame({"zone_code": np.repeat([f"{i:04d}" for i in range(n)], len(quarters)),
+                      "quarter": np.tile(quarters, n), "employment": np.exp(Y.ravel()).round()})
+    zp = ti.zone_intensity_panel(z, pd.DataFrame({"zone_code": [f"{i:04d}" for i in range(n)],
+                                                  "ti_share": s}))
+    r = ti.intensity_event_study(zp)
+    assert r.ci[0] < -0.03 < r.ci[1] and abs(r.estimate + 0.03) < 0.005
+    assert r.diagnostics["pretrend"]["df1"] == 6 and r.diagnostics["pretrend"]["p_value"] > 0.001

@@ -16,6 +16,7 @@ Exit codes: 0 success, 1 a check failed, 2 bad input data or usage.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -32,74 +33,211 @@ def _progress(items, desc: str):
     return tqdm(list(items), desc=desc, unit="file", disable=not sys.stderr.isatty())
 
 
-def _parse_value(text: str) -> Any:
-    """Parameters arrive as text; numbers and booleans are converted, codes stay text."""
-    if text.lower() in ("true", "false"):
-        return text.lower() == "true"
-    if text.isdigit() and not text.startswith("0") and len(text) > 2:
-        return int(text)
-    try:
-        if "." in text:
-            return float(text)
-    except ValueError:
-        pass
-    return text
-
-
 def cmd_fetch(args: argparse.Namespace) -> int:
     from reindus import sources
 
+    if args.full:
+        from reindus import full_resolution
+
+        entry = full_resolution.fetch_full(args.source_file)
+        print(f"fetched the full commune x APE file (vintage {entry['vintage']}, {entry['bytes']:,d} bytes, "
+              f"sha256 {entry['sha256'][:12]}) into {entry['file']}; lock: {full_resolution.lock_path().name}")
+        return 0
+    if args.source_file:
+        raise ValueError("--from is only for --full: give it with `reindus fetch --full --from FILE`")
     mirror = Path(args.mirror).resolve() if args.mirror else None
-    paths = sources.fetch(args.ids or None, mirror=mirror, force=args.force,
-                          progress=lambda xs: _progress(xs, "fetch"))
-    print(f"fetched and verified {len(paths)} files into data/raw")
+    try:
+        paths = sources.fetch(args.ids or None, mirror=mirror, force=args.force,
+                              progress=lambda xs: _progress(xs, "fetch"))
+    except sources.FetchError as exc:
+        # Every source was tried: list each failure, then the summary (exit 2).
+        for sid, err in exc.failures.items():
+            print(f"reindus: cannot fetch {sid}: {err}", file=sys.stderr)
+        print(f"fetched and verified {len(exc.fetched)} files; {len(exc.failures)} failed "
+              f"({', '.join(exc.failures)})", file=sys.stderr)
+        return 2
+    print(f"fetched and verified {len(paths)} files")
     return 0
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     from reindus.build import build
 
+    if args.full:
+        from reindus import full_resolution
+
+        t0 = time.perf_counter()
+        out = full_resolution.build_sector_employment()
+        print(f"built {', '.join(p.name for p in out.values())} in {time.perf_counter() - t0:.1f} s "
+              f"-> {full_resolution.full_dir()}")
+        return 0
     t0 = time.perf_counter()
     built = build(args.tables or None, progress=lambda xs: _progress(xs, "build"))
     for name, entry in built.items():
-        print(f"{name:28s} {entry['rows']:>8,d} rows  sha256 {entry['sha256'][:12]}")
+        repaired = (f"  ({entry['geometry_repairs']} geometries repaired)"
+                    if entry.get("geometry_repairs") else "")
+        print(f"{name:28s} {entry['rows']:>8,d} rows  sha256 {entry['sha256'][:12]}{repaired}")
     print(f"built {len(built)} tables in {time.perf_counter() - t0:.1f} s")
     return 0
 
 
+class UsageError(Exception):
+    """A command-line mistake: what is wrong and the fix, shown on one line (exit 2)."""
+
+    def __init__(self, problem: str, fix: str) -> None:
+        super().__init__(f"{problem}. Fix: {fix}")
+
+
 def _load_params(args: argparse.Namespace) -> dict[str, Any]:
+    """Raw parameter values from ``-f FILE`` then ``-p NAME VALUE`` (which win)."""
     params: dict[str, Any] = {}
     if args.parameters_file:
         import yaml
 
-        params.update(yaml.safe_load(Path(args.parameters_file).read_text()) or {})
+        path = Path(args.parameters_file)
+        if not path.is_file():
+            raise UsageError(f"parameters file {path} "
+                             + ("is a folder" if path.is_dir() else "does not exist"),
+                             "give the path of a YAML file such as `region: \"44\"`")
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            where = getattr(exc, "problem_mark", None)
+            at = f" at line {where.line + 1}" if where is not None else ""
+            raise UsageError(f"parameters file {path} is not valid YAML{at}",
+                             "write one `name: value` per line, e.g. `region: \"44\"`") from None
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict) or not all(isinstance(k, str) for k in loaded):
+            raise UsageError(f"parameters file {path} holds a {type(loaded).__name__}, not a "
+                             "mapping of parameter names to values",
+                             "write one `name: value` per line, e.g. `region: \"44\"`")
+        params.update(loaded)
     for name, value in args.param or []:
-        params[name] = _parse_value(value)
+        params[name] = value
     return params
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def _writable_folder(path: Path, what: str) -> None:
+    """Fail early, before minutes of work, when ``path`` cannot take our files."""
+    import tempfile
+
+    probe = path
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if not probe.is_dir():
+        raise UsageError(f"{what} {path}: {probe} is a file, not a folder",
+                         f"move {probe} away, or point {what} elsewhere")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=probe, prefix=".reindus-write-test-")
+    except OSError as exc:
+        raise UsageError(f"{what} {path} is not writable ({exc.strerror})",
+                         "run from a writable checkout (a read-only copy can only run "
+                         "`reindus check`), or point REINDUS_REPORTS to a writable folder") from None
+    os.close(fd)
+    os.unlink(tmp)
+
+
+def _resolve_notebooks(name: str) -> list[Path]:
     from reindus import notebooks
 
-    params = _load_params(args)
-    for path in notebooks.resolve(args.notebook):
+    try:
+        return notebooks.resolve(name)
+    except ValueError:
+        known = ", ".join(p.stem for p in notebooks.notebook_paths())
+        raise UsageError(f"no notebook matches {name!r}",
+                         f"give 'all', a number or a name among: {known}") from None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from reindus import config, notebooks, parameters
+
+    paths = _resolve_notebooks(args.notebook)
+    if args.list_params:
+        print("\n\n".join(parameters.describe(p) for p in paths))
+        return 0
+    raw = _load_params(args)
+    if raw and len(paths) > 1:
+        raise UsageError("parameters apply to one notebook, and 'all' runs several",
+                         "run one notebook, e.g. `reindus run 01 -p region 44`")
+    # Validate every value before any kernel starts (types, names, allowed values).
+    plans = []
+    for path in paths:
+        typed = parameters.validate(path, raw)
+        plans.append((path, parameters.non_default(path, typed)))
+    _writable_folder(config.reports_dir(), "the reports folder")
+    if any(not p for _, p in plans):
+        _writable_folder(paths[0].parent, "the notebooks folder")
+    failed = []
+    for path, params in _progress_runs(plans):
         t0 = time.perf_counter()
-        out = notebooks.execute(path, params)
-        print(f"executed {path.name} in {time.perf_counter() - t0:.1f} s -> {out}")
-    return 0
+        try:
+            out = notebooks.execute(path, params)
+        except notebooks.NotebookFailed as exc:
+            failed.append(path.stem)
+            _say(f"reindus: error: {exc}. Fix: read the error in that cell, fix the notebook's "
+                 ".md twin or the library, and rerun", err=True)
+            continue
+        where = "published" if not params else "what-if, git-ignored"
+        _say(f"executed {path.name} in {time.perf_counter() - t0:.1f} s -> {out} ({where})")
+    if len(failed) > 1:
+        _say(f"reindus: {len(failed)} notebooks failed ({', '.join(failed)}); their earlier "
+             "outputs were left as they were", err=True)
+    return 1 if failed else 0
+
+
+_BAR: Any = None
+
+
+def _say(text: str, err: bool = False) -> None:
+    """Print a line (to stderr with ``err``) without breaking the progress bar."""
+    stream = sys.stderr if err else sys.stdout
+    if _BAR is not None:
+        _BAR.write(text, file=stream)
+    else:
+        print(text, file=stream)
+
+
+def _progress_runs(plans: list[tuple[Path, dict[str, Any]]]):
+    """Yield the plans under a progress bar (notebook name, elapsed time) on a terminal."""
+    global _BAR
+    from tqdm import tqdm
+
+    if len(plans) < 2 or not sys.stderr.isatty():
+        yield from plans
+        return
+    with tqdm(total=len(plans), unit="notebook", desc="run",
+              bar_format="{desc} {n_fmt}/{total_fmt} |{bar}| {elapsed} elapsed") as bar:
+        _BAR = bar
+        try:
+            for path, params in plans:
+                bar.set_description_str(f"run {path.stem}")
+                yield path, params
+                bar.update(1)
+        finally:
+            _BAR = None
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from reindus import sweep
+    from reindus import config, sweep
 
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers {args.workers} is not a positive number of parallel runs",
+                         "give --workers 1 or more, or leave it out (one per core)")
     grid = sweep.load_grid(args.grid)
     runs = sweep.expand(grid)
+    _writable_folder(config.reports_dir(), "the reports folder")
     print(f"sweep {grid['name']}: {len(runs)} runs of notebook {grid['notebook']}")
     t0 = time.perf_counter()
-    table = sweep.run_sweep(grid, workers=args.workers)
-    print(f"{len(table)} results from {len(runs)} runs in {time.perf_counter() - t0:.1f} s -> "
-          f"reports/sweeps/{grid['name']}.csv")
-    return 0
+    failed: list[str] = []
+    table = sweep.run_sweep(grid, workers=args.workers, failures=failed)
+    for line in failed:
+        print(f"FAILED {line}", file=sys.stderr)
+    print(f"{len(table)} results from {len(runs) - len(failed)} runs in "
+          f"{time.perf_counter() - t0:.1f} s -> reports/sweeps/{grid['name']}.csv")
+    return 1 if failed else 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -116,7 +254,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from reindus import checks
 
-    problems = checks.run_checks(verbose=True)
+    problems = checks.run_checks(verbose=True, deep=args.deep)
     for p in problems:
         print(f"FAIL {p}")
     print("all checks passed" if not problems else f"{len(problems)} check(s) failed")
@@ -124,7 +262,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="reindus", description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="\n".join(__doc__.split("\n")[2:]))
@@ -137,22 +275,36 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("ids", nargs="*", help="source ids from data/sources.toml (default: all)")
     p.add_argument("--mirror", help="mirror directory (default: $REINDUS_MIRROR; none = download)")
     p.add_argument("--force", action="store_true", help="copy again even if a verified copy exists")
+    p.add_argument("--full", action="store_true",
+                   help="fetch the optional official commune x APE file (large; needs the internet) "
+                   "and record it in data/full-resolution.lock.json")
+    p.add_argument("--from", dest="source_file", metavar="FILE",
+                   help="with --full: use a copy of the file you already downloaded")
     p.set_defaults(func=cmd_fetch)
 
     p = sub.add_parser("build", help="build data/processed/*.parquet from data/raw",
                        description="Run every loader (raw file -> tidy validated table) and write "
                        "the processed tables atomically, with MANIFEST.json.")
     p.add_argument("tables", nargs="*", help="table names (default: all)")
+    p.add_argument("--full", action="store_true",
+                   help="build the full-resolution sector tables (data/full/) from the fetched "
+                   "commune x APE file instead")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("run", help="execute notebooks with papermill",
                        description="Execute a notebook ('01', '01-regions-compared' or 'all'). "
-                       "Without parameters it runs in place and writes reports/; with -p it writes "
-                       "the executed copy, figures and results under reports/runs/<slug>/.")
+                       "With the default parameters it writes the published outputs (the "
+                       "notebook in place and reports/); with -p or -f it writes the executed "
+                       "copy, figures and results under reports/runs/<slug>/ (git-ignored). "
+                       "Values are checked before anything runs (see --list-params); region "
+                       "names are accepted as well as codes. A run that fails or is killed "
+                       "leaves every earlier output as it was.")
     p.add_argument("notebook", help="'all', a number such as 01, or a notebook name")
     p.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"),
                    help="set a parameter of the notebook's parameters cell (repeatable)")
     p.add_argument("-f", "--parameters-file", help="YAML file of parameters")
+    p.add_argument("--list-params", action="store_true",
+                   help="list the notebook's parameters (default, type, allowed values) and exit")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("sweep", help="run a notebook over a parameter grid, in parallel",
@@ -163,23 +315,111 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=None, help="parallel runs (default: cores)")
     p.set_defaults(func=cmd_sweep)
 
-    p = sub.add_parser("report", help="export notebooks to HTML and write reports/index.html")
+    p = sub.add_parser("report", help="export notebooks to HTML and write reports/index.html",
+                       description="Export the executed notebooks to HTML and write the site "
+                       "index under reports/ (nothing is re-executed).")
     p.add_argument("--no-readme", dest="readme", action="store_false",
                    help="do not regenerate the README's generated sections")
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("check", help="verify hashes, schemas and that committed outputs are current")
+    p = sub.add_parser("check", help="verify hashes, schemas and that committed outputs are current",
+                       description="The integrity check: raw files and processed tables against "
+                       "their recorded sha256, results JSON against reports/MANIFEST.json, "
+                       "figure CSVs against their sidecars, notebooks executed top to bottom "
+                       "without errors and in sync with their .md twins, published results "
+                       "made with the default parameters, no leftover staging or temporary "
+                       "files. Exit 1 with the list of what differs, 0 when all is well.")
+    p.add_argument("--deep", action="store_true",
+                   help="also re-execute every notebook into a temporary folder and compare "
+                   "its numbers with the published ones (minutes)")
     p.set_defaults(func=cmd_check)
     return parser
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors on one line (what is wrong, and the fix)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}. Fix: see `{self.prog} --help`\n")
+
+
+def _check_ids(args: argparse.Namespace) -> None:
+    """Unknown source or table ids are refused before anything is read or written."""
+    import difflib
+
+    if args.command == "fetch" and args.ids:
+        from reindus.sources import load_registry
+
+        known, kind = list(load_registry()), "source"
+        asked = args.ids
+    elif args.command == "build" and args.tables:
+        from reindus.loaders import TABLES
+
+        known, kind = list(TABLES), "table"
+        asked = args.tables
+    else:
+        return
+    for name in asked:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise UsageError(f"unknown {kind} id {name!r}",
+                             f"{hint}known {kind}s: {', '.join(sorted(known))}")
+
+
+def _preflight(args: argparse.Namespace) -> None:
+    from reindus import config
+
+    _check_ids(args)
+    if args.command == "build":
+        _writable_folder(config.processed_dir(), "data/processed (REINDUS_PROCESSED)")
+    elif args.command == "fetch":
+        _writable_folder(config.raw_dir(), "data/raw (REINDUS_RAW)")
+    elif args.command == "report":
+        _writable_folder(config.reports_dir(), "the reports folder")
+
+
+def _os_error_line(exc: OSError) -> str:
+    """One line for a file-system error: which file, what happened, what to do."""
+    import errno
+
+    where = exc.filename or "a file"
+    fixes = {
+        errno.EACCES: "make it writable, or work in a writable checkout",
+        errno.EPERM: "make it writable, or work in a writable checkout",
+        errno.EROFS: "the file system is read-only: work in a writable copy of the project",
+        errno.ENOTDIR: "a file stands where a folder is needed: move it away",
+        errno.EISDIR: "a folder stands where a file is needed: move it away",
+        errno.EEXIST: "something already stands at that path: move it away",
+        errno.ENOENT: "check the path (run `make data` if it is a data file)",
+        errno.ENOSPC: "free some disk space and run again",
+    }
+    fix = fixes.get(exc.errno or 0, "check the path and its permissions")
+    return f"{where}: {exc.strerror or exc}. Fix: {fix}"
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = make_parser().parse_args(argv)
+    from reindus.notebooks import NotebookFailed
+    from reindus.parameters import ParameterError
+
+    parser = make_parser()
+    args = parser.parse_args(argv)
     try:
+        _preflight(args)
         return args.func(args)
-    except DataError as exc:
+    except (DataError, UsageError, ParameterError) as exc:
         print(f"reindus: error: {exc}", file=sys.stderr)
         return 2
+    except NotebookFailed as exc:
+        print(f"reindus: error: {exc}. Fix: read the error in the notebook's cell, fix the "
+              "notebook's .md twin or the library, rerun", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"reindus: error: {_os_error_line(exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("reindus: interrupted; outputs of unfinished runs were not written", file=sys.stderr)
+        return 130
     except ValueError as exc:
         print(f"reindus: error: {exc}", file=sys.stderr)
         return 2

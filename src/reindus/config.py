@@ -13,7 +13,19 @@ Paths can be redirected with environment variables, which is how tests and
     Where processed tables are read from and built into (default
     ``data/processed``, committed).
 ``REINDUS_REPORTS``
-    Where figures, results and HTML go (default ``reports``).
+    Where figures, results and HTML go (default ``reports``). ``reindus run``
+    sets it for each kernel (to a staging folder moved into place on success).
+    A notebook started without it (JupyterLab, a script) writes to the
+    git-ignored ``reports/scratch/<notebook>/`` instead (see
+    :func:`reindus.reporting.start_notebook`), so exploring never rewrites the
+    published outputs.
+``REINDUS_REFERENCE``
+    Where the project's own reference tables are read from (default
+    ``data/reference``, committed). The loaders and the build read this one
+    folder, so an edited table is never ignored; tests point it at bad copies.
+``REINDUS_NOTEBOOKS``
+    Folder of the numbered notebooks (default ``notebooks``); tests point it at
+    small notebooks of their own.
 """
 
 from __future__ import annotations
@@ -46,9 +58,35 @@ def processed_dir() -> Path:
     return _env_path("REINDUS_PROCESSED", DATA_DIR / "processed")
 
 
+def reference_dir() -> Path:
+    """Directory of the project's reference tables (accords, industrial events)."""
+    return _env_path("REINDUS_REFERENCE", REFERENCE_DIR)
+
+
+#: Set by :func:`reindus.reporting.start_notebook` in a kernel started without
+#: ``REINDUS_REPORTS``: that kernel's outputs go to the scratch folder.
+_reports_override: Path | None = None
+
+
 def reports_dir() -> Path:
     """Directory of figures, results JSON and HTML reports."""
-    return _env_path("REINDUS_REPORTS", ROOT / "reports")
+    return _env_path("REINDUS_REPORTS", _reports_override or ROOT / "reports")
+
+
+def scratch_dir() -> Path:
+    """``reports/scratch``: git-ignored outputs of interactive runs."""
+    return ROOT / "reports" / "scratch"
+
+
+def set_reports_override(path: Path | None) -> None:
+    """Send this process's reports to ``path`` when ``REINDUS_REPORTS`` is unset."""
+    global _reports_override
+    _reports_override = path
+
+
+def notebooks_dir() -> Path:
+    """Folder of the numbered notebooks (``REINDUS_NOTEBOOKS``, default ``notebooks``)."""
+    return _env_path("REINDUS_NOTEBOOKS", NOTEBOOKS_DIR)
 
 
 def mirror_dir() -> Path | None:

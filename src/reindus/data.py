@@ -29,11 +29,46 @@ GeoLevel = Literal["region", "departement", "commune", "epci", "epci_members"]
 ContourLevel = Literal["region", "departement", "epci", "zone_emploi", "region_outre_mer"]
 
 
+_VERIFIED: dict[tuple[str, int, int], str] = {}
+
+
+def _stamp(path) -> tuple[str, int, int]:
+    st = path.stat()
+    return str(path), st.st_size, st.st_mtime_ns
+
+
+def _check_against_manifest(name: str, path) -> None:
+    """The table must be the one ``MANIFEST.json`` records, and not left pending by a
+    killed build. Each file is hashed once per process (cached on size and mtime);
+    a folder without a manifest (a scratch folder) is not checked."""
+    from reindus.build import read_manifest
+    from reindus.io import sha256_file
+
+    if not (path.parent / "MANIFEST.json").exists():
+        return
+    manifest = read_manifest(path.parent)
+    if name in manifest.get("pending", []):
+        raise DataError(path, f"table {name!r} is listed as pending in MANIFEST.json: a build "
+                        "was interrupted while replacing it, so it may be old or new",
+                        "run `reindus build` again (or restore data/processed from git)")
+    entry = manifest["tables"].get(name)
+    if entry is None:
+        return
+    key = _stamp(path)
+    digest = _VERIFIED.get(key) or sha256_file(path)
+    if digest != entry["sha256"]:
+        raise DataError(path, f"table {name!r} differs from the sha256 recorded in MANIFEST.json "
+                        "(edited, or replaced outside `reindus build`)",
+                        "restore data/processed from git, or rebuild it with `reindus build`")
+    _VERIFIED[key] = digest
+
+
 def _path(name: str):
     path = config.processed_dir() / f"{name}.parquet"
     if not path.exists():
         raise DataError(path, f"processed table {name!r} is missing",
                         "restore data/processed from git, or rebuild it with `make data`")
+    _check_against_manifest(name, path)
     return path
 
 
@@ -244,3 +279,40 @@ def ti_membership() -> pd.DataFrame:
     Licence Ouverte 2.0.
     """
     return read_table("ti_membership")
+
+
+SectorLevel = Literal["epci", "zone_emploi"]
+
+
+def sector_employment(level: SectorLevel = "epci") -> pd.DataFrame:
+    """Private employment by EPCI or zone d'emploi × NA38 sector × year (full resolution).
+
+    Built from the optional official commune × APE file (Urssaf, ODbL 1.0), not
+    part of the embedded data: ``reindus fetch --full`` then ``reindus build --full``
+    write it to ``data/full/`` (git-ignored). Columns: code, sector_code (NA38),
+    a5 (``'BE'`` = industry), year, establishments, employment (Int64; missing
+    when every cell of the source was blank, never 0).
+
+    Raises
+    ------
+    DataError
+        When the table has not been built, naming the commands that build it.
+    """
+    from reindus import full_resolution
+
+    if level not in ("epci", "zone_emploi"):
+        raise ValueError(f"level must be 'epci' or 'zone_emploi', not {level!r}")
+    path = full_resolution.full_dir() / f"sector_employment_{level}.parquet"
+    if not path.exists():
+        raise DataError(path, "the full-resolution sector table is not built (it needs the optional "
+                        "official commune x APE file, about 1.5 million rows)",
+                        "run `reindus fetch --full` (internet, or `--from FILE` for a downloaded copy) "
+                        "then `reindus build --full`")
+    return pd.read_parquet(path)
+
+
+def has_sector_employment(level: SectorLevel = "epci") -> bool:
+    """Whether the optional full-resolution table of :func:`sector_employment` is built."""
+    from reindus import full_resolution
+
+    return (full_resolution.full_dir() / f"sector_employment_{level}.parquet").exists()

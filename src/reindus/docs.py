@@ -25,14 +25,36 @@ from reindus.sources import load_registry
 _MARK = "<!-- BEGIN GENERATED: {0} -->", "<!-- END GENERATED: {0} -->"
 
 
+def official_link(official_page: str) -> tuple[str, str | None]:
+    """(text, target) of a registry ``official_page``: the URL it starts with, a path of
+    this repository (``data/...``), or no target at all for free text. Never a link
+    to a word such as ``same`` or ``see``."""
+    head, _, rest = official_page.partition(" ")
+    if head.startswith(("https://", "http://")):
+        return (rest.strip(" ()") or "official page"), head
+    if head.startswith("data/") and (config.ROOT / head).exists():
+        return f"`{head}`" + (f" {rest}" if rest else ""), head
+    return official_page, None
+
+
+def _md_link(text: str, target: str | None) -> str:
+    return f"[{text}]({target})" if target else text
+
+
 def sources_section() -> str:
     """Markdown table: the data availability statement."""
-    lines = ["| source | producer | licence | official page | obtained from | third party |",
-             "| --- | --- | --- | --- | --- | --- |"]
+    lines = ["| source | producer | licence | official page | download | obtained from | "
+             "third party |", "| --- | --- | --- | --- | --- | --- | --- |"]
     for s in load_registry().values():
         obtained = s.obtained_from.replace("|", "/")
-        lines.append(f"| `{s.id}` ({s.title}) | {s.producer} | {s.licence} | "
-                     f"[link]({s.official_page.split(' ')[0]}) | {obtained} | "
+        page = _md_link(*official_link(s.official_page)).replace("|", "/")
+        downloads = [f"[registered file]({s.url})"] if s.url else []
+        if s.official_url:
+            downloads.append(f"[producer's export]({s.official_url})")
+        if s.in_repository:
+            downloads.append("in this repository")
+        lines.append(f"| `{s.id}` ({s.title}) | {s.producer} | {s.licence} | {page} | "
+                     f"{', '.join(downloads) or 'mirror only'} | {obtained} | "
                      f"{'yes' if s.third_party else 'no'} |")
     return "\n".join(lines)
 

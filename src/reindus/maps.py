@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from reindus import style
+
 LAMBERT_93 = "EPSG:2154"
 SEQUENTIAL_CMAP = "viridis"
 #: Red for losses, blue for gains; readable by most colour-blind readers.
@@ -217,6 +219,8 @@ def choropleth(
     cbar.ax.tick_params(labelsize=8)
     ax.set_axis_off()
     ax.set_aspect("equal")
+    # the contours are IGN's (Licence Ouverte 2.0): save_figure adds them to the source line
+    style.add_sources(fig, "ign")
     if title:
         ax.set_title(title, fontsize=11)
     return fig, ax

@@ -25,7 +25,7 @@ from reindus.io import write_text
 
 def notebook_paths() -> list[Path]:
     """The numbered notebooks, in order (``notebooks/NN-*.ipynb``)."""
-    return sorted(p for p in config.NOTEBOOKS_DIR.glob("[0-9][0-9]-*.ipynb"))
+    return sorted(p for p in config.notebooks_dir().glob("[0-9][0-9]-*.ipynb"))
 
 
 def resolve(name: str) -> list[Path]:
@@ -111,50 +111,242 @@ def run_slug(stem: str, parameters: dict[str, Any]) -> str:
     return re.sub(r"[^A-Za-z0-9_.=-]+", "_", "__".join([stem, *parts]))
 
 
+class NotebookFailed(RuntimeError):
+    """A notebook raised during execution; nothing was written to its destination."""
+
+
+#: Prefix of the staging folders of runs under way (git-ignored; see :func:`recover`).
+STAGE_PREFIX = ".run-"
+#: Kernel command-line options: only errors from the kernel's own logger. Without it,
+#: every run prints "Kernel is running over TCP" warnings and, at shutdown,
+#: "KeyboardInterrupt caught in kernel", which read like failures.
+KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stale_stages(root: Path) -> list[Path]:
+    """Staging folders under ``root`` left by runs whose process is gone."""
+    out = []
+    if not root.is_dir():
+        return out
+    for d in sorted(root.glob(f"**/{STAGE_PREFIX}*")):
+        m = re.search(r"-p(\d+)-", d.name)
+        if d.is_dir() and not (m and _pid_alive(int(m.group(1)))):
+            out.append(d)
+    return out
+
+
+def recover(root: Path) -> list[Path]:
+    """Finish or discard the staged runs that a killed process left under ``root``.
+
+    A staging folder with a ``COMMIT.json`` journal was killed while moving its
+    files into place: the remaining moves are replayed (roll forward), so the
+    destination holds the complete new run. Without a journal the run never
+    finished: the folder is deleted and the destination was never touched.
+    """
+    import shutil
+
+    done = []
+    for stage in stale_stages(root):
+        journal = stage / "COMMIT.json"
+        if journal.exists():
+            try:
+                plan = json.loads(journal.read_text(encoding="utf-8"))
+            except (json.JSONDecodeError, OSError):
+                plan = None  # the journal itself was being written: nothing was moved yet
+            if plan:
+                _apply(plan)
+        shutil.rmtree(stage, ignore_errors=True)
+        done.append(stage)
+    return done
+
+
+def _move(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.replace(src, dst)
+    except OSError as exc:
+        import errno
+        import shutil
+
+        if exc.errno != errno.EXDEV:
+            raise
+        # another file system: copy beside the target, then rename (still atomic per file)
+        tmp = dst.parent / f".{dst.name}.{os.getpid()}.tmp"
+        shutil.copy2(src, tmp)
+        os.replace(tmp, dst)
+        src.unlink()
+
+
+def _apply(plan: dict[str, Any]) -> None:
+    for src, dst in plan["moves"]:
+        if Path(src).exists():
+            _move(Path(src), Path(dst))
+    for path in plan["delete"]:
+        Path(path).unlink(missing_ok=True)
+
+
+def _stale_outputs(dest_reports: Path, stem: str, produced: set[Path]) -> list[Path]:
+    """Figure files that an earlier run of ``stem`` wrote and this run did not."""
+    stale = []
+    for sidecar in sorted((dest_reports / "figures").glob("*.json")):
+        try:
+            owner = json.loads(sidecar.read_text(encoding="utf-8")).get("notebook")
+        except (json.JSONDecodeError, OSError):
+            continue
+        if owner != stem:
+            continue
+        for f in sidecar.parent.glob(f"{sidecar.stem}.*"):
+            if f.relative_to(dest_reports) not in produced and f.suffix in (".png", ".csv", ".json",
+                                                                             ".svg"):
+                stale.append(f)
+    return stale
+
+
+def _locked(folder: Path):
+    """An exclusive lock on the folder itself (no lock file), released on exit."""
+    import contextlib
+    import fcntl
+
+    @contextlib.contextmanager
+    def cm():
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+    return cm()
+
+
+#: Record of the results files that default runs wrote: ``reports/MANIFEST.json``.
+def results_manifest_path(reports: Path) -> Path:
+    """``<reports>/MANIFEST.json``: sha256 of every results JSON written by a run."""
+    return reports / "MANIFEST.json"
+
+
+def _commit(stage_reports: Path, dest_reports: Path, stem: str, executed: Path, output: Path,
+            stage: Path, *, replace_dir: bool) -> None:
+    """Move a successful run's files into place, journalled so that a kill cannot tear it."""
+    from reindus.io import sha256_file, write_json
+
+    moves: list[tuple[str, str]] = []
+    produced: set[Path] = set()
+    for f in sorted(p for p in stage_reports.rglob("*") if p.is_file()):
+        rel = f.relative_to(stage_reports)
+        produced.add(rel)
+        moves.append((str(f), str(dest_reports / rel)))
+    moves.append((str(executed), str(output)))
+    if replace_dir:  # a what-if folder holds one run only: remove what this run did not write
+        keep = {Path(d) for _, d in moves}
+        delete = [p for p in dest_reports.rglob("*") if p.is_file() and p not in keep] \
+            if dest_reports.is_dir() else []
+    else:
+        delete = _stale_outputs(dest_reports, stem, produced)
+    with _locked(stage.parent):
+        # the results manifest is updated under the lock: runs of other notebooks may commit too
+        manifest_path = results_manifest_path(dest_reports)
+        if not replace_dir:
+            try:
+                manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+            except (FileNotFoundError, json.JSONDecodeError):
+                manifest = {}
+            files = dict(manifest.get("results", {}))
+            for rel in produced:
+                if rel.parts[0] == "results" and rel.suffix == ".json":
+                    files[rel.as_posix()] = sha256_file(stage_reports / rel)
+            staged_manifest = stage / "MANIFEST.json"
+            write_json({"about": "sha256 of each results JSON as written by `reindus run`; "
+                        "`reindus check` compares them", "results": dict(sorted(files.items()))},
+                       staged_manifest)
+            moves.append((str(staged_manifest), str(manifest_path)))
+        plan = {"moves": moves, "delete": [str(p) for p in delete]}
+        write_json(plan, stage / "COMMIT.json")
+        _apply(plan)
+
+
 def execute(path: Path, parameters: dict[str, Any] | None = None,
             output: Path | None = None, reports_dir: Path | None = None,
-            timeout: int = 600) -> Path:
+            timeout: int = 600, what_if: bool | None = None) -> Path:
     """Execute one notebook with papermill; return the executed notebook's path.
 
     Without parameters the notebook is executed in place and writes to the
     default ``reports/``. With parameters (a what-if run), the executed copy and
     its figures and results go to ``reports/runs/<slug>/`` so the committed,
-    default outputs stay as they are.
+    default outputs stay as they are. ``what_if=True`` forces the latter even
+    when every value is a default (sweeps never write the published outputs).
+
+    The run is atomic: the notebook and its reports are written into a staging
+    folder (``.run-<name>-p<pid>-…`` inside the destination's reports folder)
+    and moved into place only when every cell succeeded. A failed run raises
+    :class:`NotebookFailed` and leaves the notebook, ``reports/`` and any
+    what-if folder byte-identical; a killed run leaves a staging folder that
+    the next run (or ``make clean-reports``) removes, see :func:`recover`.
     """
+    import shutil
+    import tempfile
+
     import papermill as pm
 
     parameters = dict(parameters or {})
-    if parameters and output is None:
+    if what_if is None:
+        what_if = bool(parameters) and output is None
+    if what_if:
         run_dir = config.reports_dir() / "runs" / run_slug(path.stem, parameters)
         output = run_dir / path.name
         reports_dir = reports_dir or run_dir
     output = output or path
-    output.parent.mkdir(parents=True, exist_ok=True)
-    twin = twin_path(path)
-    source = path
-    if twin.exists():
-        # The twin is the source: write the notebook it describes next to the
-        # target (same folder, so relative paths in cells keep working) and run that.
-        import nbformat
-
-        source = path.parent / f".{path.stem}.from-twin.ipynb"
-        nbformat.write(from_twin(twin), str(source))
-    env_before = os.environ.get("REINDUS_REPORTS")
-    if reports_dir is not None:
-        os.environ["REINDUS_REPORTS"] = str(reports_dir)
+    dest_reports = reports_dir or config.reports_dir()
+    stage_parent = dest_reports.parent if what_if else dest_reports
+    stage_parent.mkdir(parents=True, exist_ok=True)
+    recover(stage_parent)
+    stage = Path(tempfile.mkdtemp(prefix=f"{STAGE_PREFIX}{path.stem}-p{os.getpid()}-",
+                                  dir=stage_parent))
     try:
-        pm.execute_notebook(str(source), str(output), parameters=parameters, cwd=str(path.parent),
-                            kernel_name="python3", progress_bar=False, request_save_on_cell_execute=False,
-                            execution_timeout=timeout)
-    finally:
-        if source != path:
-            source.unlink(missing_ok=True)
-        if reports_dir is not None:
+        stage_reports = stage / "reports"
+        stage_reports.mkdir()
+        executed = stage / output.name
+        twin = twin_path(path)
+        source = path
+        if twin.exists():
+            # The twin is the source: build the notebook it describes and run that
+            # (cwd stays the notebook's folder, so relative paths in cells keep working).
+            import nbformat
+
+            source = stage / f"from-twin-{path.name}"
+            nbformat.write(from_twin(twin), str(source))
+        env_before = os.environ.get("REINDUS_REPORTS")
+        os.environ["REINDUS_REPORTS"] = str(stage_reports)
+        try:
+            pm.execute_notebook(str(source), str(executed), parameters=parameters,
+                                cwd=str(path.parent), kernel_name="python3", progress_bar=False,
+                                request_save_on_cell_execute=False, execution_timeout=timeout,
+                                extra_arguments=KERNEL_ARGS)
+        except pm.PapermillExecutionError as exc:
+            raise NotebookFailed(
+                f"{path.name} failed at cell {exc.exec_count} ({exc.ename}: "
+                f"{str(exc.evalue).splitlines()[0] if exc.evalue else ''}); nothing was written to "
+                f"{output} or {dest_reports}") from None
+        finally:
             if env_before is None:
                 os.environ.pop("REINDUS_REPORTS", None)
             else:
                 os.environ["REINDUS_REPORTS"] = env_before
-    _strip_volatile(output)
+        _strip_volatile(executed)
+        _commit(stage_reports, dest_reports, path.stem, executed, output, stage,
+                replace_dir=what_if)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
     return output
 
 

@@ -4,8 +4,11 @@ A notebook starts with :func:`start_notebook`, then saves each figure with
 :func:`save_figure` (PNG + the plotted data as CSV + a JSON sidecar) and each
 headline number with :func:`record_result` (appended to
 ``reports/results/<notebook>.json``). Outputs are deterministic: no
-timestamps, sorted keys, fixed float formatting, so that reruns on the same
-data give identical files and ``git diff`` shows only real changes.
+timestamps, sorted keys, and every float written with
+:data:`SIGNIFICANT_DIGITS` significant digits (figure CSVs and results JSON
+alike), so that reruns on the same data give identical files on any machine
+(the last digits of a float differ between BLAS builds) and ``git diff`` shows
+only real changes.
 """
 
 from __future__ import annotations
@@ -13,17 +16,62 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from reindus import config
+from reindus import config, style
 from reindus.io import atomic_write, write_json
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+
+# The house style (palette, 200 dpi, deterministic SVG) for every notebook that reports.
+style.apply()
+
+#: Significant digits of every float written to a figure CSV or a results JSON.
+#: Ten digits keep far more precision than any published number needs while
+#: dropping the last bits, which vary with the BLAS build and summation order.
+SIGNIFICANT_DIGITS = 10
+
+
+def round_float(value: float, digits: int = SIGNIFICANT_DIGITS) -> float:
+    """``value`` rounded to ``digits`` significant digits (``%.{digits}g``).
+
+    The result is a float whose shortest ``repr`` has at most ``digits``
+    significant digits, so ``repr(round_float(x))`` is the same text on every
+    machine whenever two machines agree on ``x`` to ``digits`` digits.
+    """
+    return float(f"{value:.{digits}g}")
+
+
+def format_float(value: float) -> str:
+    """Text of a float in the figure CSVs: :func:`round_float`, shortest repr.
+
+    ``0.1 + 0.2`` -> ``'0.3'``, ``1e-07`` -> ``'1e-07'``, ``3.0`` -> ``'3.0'``
+    (the integer-valued floats keep their ``.0``, as pandas writes them).
+    """
+    return repr(round_float(value))
+
+
+def csv_text(data: pd.DataFrame) -> str:
+    """The CSV text of a figure's data, byte-identical across machines.
+
+    Float columns (numpy or nullable ``Float64``) and a float index go through
+    :func:`format_float`; floats inside object columns too. Missing values are
+    empty cells; lines end with ``\\n``. A ``RangeIndex`` is not written.
+    """
+    frame = data.copy()
+    for col in frame.columns[frame.dtypes.astype(str) == "object"]:
+        # mixed columns (labels and numbers) would otherwise be written with str()
+        frame[col] = frame[col].map(
+            lambda v: format_float(v) if isinstance(v, float) and not math.isnan(v) else v)
+    return frame.to_csv(index=not isinstance(frame.index, pd.RangeIndex), lineterminator="\n",
+                        float_format=format_float)
 
 
 @dataclass
@@ -63,8 +111,24 @@ def start_notebook(notebook: str, **parameters: Any) -> None:
     Call it once, in the cell after the parameters cell. The results file is
     rewritten from scratch by this run, so a rerun never accumulates stale
     numbers.
+
+    Where the outputs go: ``reindus run`` sets ``REINDUS_REPORTS`` for the
+    kernel (a staging folder, moved into ``reports/`` on success for a run with
+    the default parameters, or into ``reports/runs/<slug>/`` for a what-if).
+    A kernel started without it, a notebook opened in JupyterLab for instance,
+    is exploring: its figures and results go to the git-ignored
+    ``reports/scratch/<notebook>/``, whatever the parameters, so the published
+    record is only ever written by ``reindus run``.
     """
-    _session.notebook = _check_name(notebook)
+    _check_name(notebook)
+    if "REINDUS_REPORTS" not in os.environ:
+        scratch = config.scratch_dir() / notebook
+        if config._reports_override != scratch:
+            print(f"Exploring: figures and results of this session go to {scratch} "
+                  "(git-ignored). The published reports/ are written by `reindus run "
+                  f"{notebook[:2]}`.")
+        config.set_reports_override(scratch)
+    _session.notebook = notebook
     _session.parameters = dict(parameters)
     _session.results = {}
     _write_results()
@@ -83,47 +147,100 @@ def data_version() -> str:
     return hashlib.sha256(manifest.read_bytes()).hexdigest()[:16]
 
 
-def save_figure(fig: Any, name: str, data: pd.DataFrame, *, dpi: int = 110) -> Path:
-    """Save a figure with the data behind it.
+def save_figure(fig: Any, name: str, data: pd.DataFrame, *, dpi: int = 200,
+                sources: Iterable[str] | str | None = None, caption: str | None = None,
+                svg: bool = True) -> Path:
+    """Save a figure, ready to publish, with the data behind it.
 
-    Writes ``<name>.png``, ``<name>.csv`` (exactly the plotted data) and
-    ``<name>.json`` (notebook, parameters, sha256 of the CSV, data version)
-    under ``reports/figures/``. Returns the PNG path.
+    Writes under ``reports/figures/``: ``<name>.png`` (``dpi``, default 200),
+    ``<name>.svg`` (vector, deterministic), ``<name>.csv`` (exactly the plotted
+    data, floats with :data:`SIGNIFICANT_DIGITS` digits) and ``<name>.json``
+    (notebook, parameters, caption, sources, sha256 of the CSV, data version).
+    Returns the PNG path.
+
+    Before saving, the house style is completed (:mod:`reindus.style`): the
+    attribution line that the licences require is drawn under the figure, and
+    legend entries or tick labels that are bare sector codes get the sector
+    name.
+
+    Parameters
+    ----------
+    sources
+        Producer keys (``"urssaf"``, ``"insee"``, ``"ign"``, ``"anct"``,
+        ``"press"``) or the attribution line itself. Default: the producers the
+        notebook declares (:data:`reindus.style.NOTEBOOK_SOURCES`) plus those the
+        figure carries (maps add ``"ign"``).
+    caption
+        One-sentence caption for the book; default: the figure's title.
     """
     _check_name(name)
     if not isinstance(data, pd.DataFrame):
         raise TypeError("save_figure needs the plotted data as a DataFrame")
+    if isinstance(sources, str):
+        line = style.source_line(sources)
+        keys: list[str] = []
+    else:
+        keys = list(dict.fromkeys([*(sources if sources is not None
+                                     else style.producers_for(_session.notebook)),
+                                   *style.figure_sources(fig)]))
+        line = style.source_line(keys)
+    style.relabel_sectors(fig)
+    style.draw_source_line(fig, line)
     out = figures_dir()
     png, csv = out / f"{name}.png", out / f"{name}.csv"
-    csv_text = data.to_csv(index=not isinstance(data.index, pd.RangeIndex), lineterminator="\n")
+    text = csv_text(data)
     with atomic_write(csv, "w") as fh:
-        fh.write(csv_text)
+        fh.write(text)
     with atomic_write(png) as fh:
         # Software/date metadata would make the PNG differ between runs.
         fig.savefig(fh, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    if svg:
+        import matplotlib as mpl
+
+        with mpl.rc_context({"svg.hashsalt": "reindus"}), \
+                atomic_write(out / f"{name}.svg") as fh:
+            fig.savefig(fh, format="svg", bbox_inches="tight", metadata={"Date": None})
     write_json({
         "figure": f"{name}.png",
+        "svg": f"{name}.svg" if svg else None,
         "data": f"{name}.csv",
-        "data_sha256": hashlib.sha256(csv_text.encode()).hexdigest(),
+        "data_sha256": hashlib.sha256(text.encode()).hexdigest(),
         "rows": len(data),
+        "caption": caption if caption is not None else figure_title(fig),
+        "sources": keys,
+        "source_line": line,
         "notebook": _session.notebook,
-        "parameters": _session.parameters,
+        "parameters": _clean(_session.parameters),
         "data_version": data_version(),
     }, out / f"{name}.json")
     return png
 
 
+def figure_title(fig: Any) -> str:
+    """The figure's suptitle, else the first non-empty axes title (``""`` if none)."""
+    sup = getattr(fig, "_suptitle", None)
+    if sup is not None and sup.get_text():
+        return sup.get_text()
+    for ax in fig.axes:
+        if ax.get_title():
+            return ax.get_title()
+    return ""
+
+
 def _clean(value: Any) -> Any:
+    """JSON-ready copy: floats rounded to SIGNIFICANT_DIGITS, NaN -> null, recursively."""
     if value is None:
         return None
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_clean(v) for v in value]
-    if hasattr(value, "item"):  # numpy scalars
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
         value = value.item()
     if isinstance(value, float):
-        if math.isnan(value):
+        if math.isnan(value) or math.isinf(value):
             return None
-        return float(f"{value:.10g}")
+        return round_float(value)
     if isinstance(value, pd.Period):
         return str(value)
     return value

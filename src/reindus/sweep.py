@@ -22,30 +22,76 @@ import fnmatch
 import itertools
 import json
 import os
-from concurrent.futures import ProcessPoolExecutor
+import re
+import sys
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from reindus import config
+from reindus.errors import DataError
 from reindus.io import atomic_write
-from reindus.notebooks import execute, resolve, run_slug
+from reindus.notebooks import NotebookFailed, execute, resolve, run_slug
+
+#: Keys a grid file may hold.
+GRID_KEYS = ("notebook", "name", "parameters", "summary")
+_FIX = ("write it like sweeps/01-regions.yaml: `notebook: \"01\"`, `parameters:` mapping each "
+        "name to a list of values, optional `name:` and `summary:`")
 
 
 def load_grid(path: str | Path) -> dict[str, Any]:
-    """Read and check a grid file."""
+    """Read and check a grid file; every run's values are validated here.
+
+    Raises :class:`~reindus.errors.DataError` (file, problem, fix) for a
+    missing, empty or malformed file, unknown keys, an unknown notebook, and
+    :class:`~reindus.parameters.ParameterError` for a parameter name or value
+    the notebook does not accept, before anything is executed.
+    """
     import yaml
 
+    from reindus.parameters import validate
+
     path = Path(path)
-    grid = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not path.is_file():
+        raise DataError(path, "grid file " + ("is a folder" if path.is_dir() else "not found"),
+                        "give the path of a YAML grid such as sweeps/01-regions.yaml")
+    try:
+        grid = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise DataError(path, f"not valid YAML{at}", _FIX) from None
+    if grid is None:
+        raise DataError(path, "the grid file is empty", _FIX)
+    if not isinstance(grid, dict):
+        raise DataError(path, f"the grid is a {type(grid).__name__}, not a mapping", _FIX)
+    unknown = sorted(str(k) for k in grid if k not in GRID_KEYS)
+    if unknown:
+        raise DataError(path, f"unknown key(s) {unknown}; a grid has {list(GRID_KEYS)}", _FIX)
     for key in ("notebook", "parameters"):
         if key not in grid:
-            raise ValueError(f"{path}: the grid needs a {key!r} entry")
-    if not isinstance(grid["parameters"], dict) or not all(
+            raise DataError(path, f"the grid needs a {key!r} entry", _FIX)
+    if not isinstance(grid["parameters"], dict) or not grid["parameters"] or not all(
             isinstance(v, list) and v for v in grid["parameters"].values()):
-        raise ValueError(f"{path}: 'parameters' must map each name to a non-empty list")
+        raise DataError(path, "'parameters' must map each name to a non-empty list", _FIX)
+    try:
+        (nb_path,) = resolve(str(grid["notebook"]))
+    except ValueError:
+        raise DataError(path, f"no notebook matches {grid['notebook']!r}",
+                        "set `notebook:` to a number such as \"01\"") from None
     grid.setdefault("name", path.stem)
+    if not isinstance(grid["name"], str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*",
+                                                             grid["name"]):
+        raise DataError(path, f"name {grid['name']!r} is not a plain file name",
+                        "use letters, digits, '-', '_' or '.'")
+    if "summary" in grid and not isinstance(grid["summary"], str):
+        raise DataError(path, "'summary' must be a result name or a pattern",
+                        "e.g. `summary: \"*_share_national_industry_2022\"`")
+    # Validate every value (names, types, allowed values), and keep the typed values.
+    grid["parameters"] = {name: [next(iter(validate(nb_path, {name: v}).values())) for v in values]
+                          for name, values in grid["parameters"].items()}
     return grid
 
 
@@ -56,28 +102,65 @@ def expand(grid: dict[str, Any]) -> list[dict[str, Any]]:
             for values in itertools.product(*(grid["parameters"][n] for n in names))]
 
 
-def _run_one(args: tuple[str, dict[str, Any], str]) -> str:
+def _run_one(args: tuple[str, dict[str, Any], str]) -> tuple[str, str | None]:
+    """Execute one run; return its slug and the failure message (``None`` on success)."""
     nb_path, params, reports = args
     os.environ["REINDUS_REPORTS"] = reports
-    execute(Path(nb_path), params)
-    return run_slug(Path(nb_path).stem, params)
+    slug = run_slug(Path(nb_path).stem, params)
+    try:
+        execute(Path(nb_path), params, what_if=True)
+    except NotebookFailed as exc:
+        return slug, str(exc)
+    return slug, None
 
 
 def run_sweep(grid: dict[str, Any], *, workers: int | None = None,
-              reports_dir: Path | None = None) -> pd.DataFrame:
-    """Execute every run of ``grid`` in parallel and return the tidy results table."""
+              reports_dir: Path | None = None,
+              failures: list[str] | None = None) -> pd.DataFrame:
+    """Execute every run of ``grid`` in parallel and return the tidy results table.
+
+    Each run is atomic (see :func:`reindus.notebooks.execute`): a failed run
+    leaves no folder. With ``failures`` given, failed runs are listed there and
+    the table gathers the others; without it the first failure raises
+    :class:`~reindus.notebooks.NotebookFailed` once every run has finished.
+    A progress bar (run name, elapsed time) is shown on a terminal.
+    """
+    from tqdm import tqdm
+
     reports_dir = reports_dir or config.reports_dir()
     (nb_path,) = resolve(str(grid["notebook"]))
     runs = expand(grid)
+    # Every run of a sweep is a what-if, even one with all the default values: a sweep
+    # never writes the published outputs.
     jobs = [(str(nb_path), params, str(reports_dir)) for params in runs]
-    workers = workers or min(len(jobs), os.cpu_count() or 1)
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            slugs = list(pool.map(_run_one, jobs))
-    else:
-        slugs = [_run_one(j) for j in jobs]
+    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    outcome: dict[int, tuple[str, str | None]] = {}
+    bar = tqdm(total=len(jobs), desc=f"sweep {grid['name']}", unit="run",
+               bar_format="{desc} {n_fmt}/{total_fmt} |{bar}| {elapsed} elapsed",
+               disable=not sys.stderr.isatty())
+    with bar:
+        if workers > 1:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                futures = {pool.submit(_run_one, j): i for i, j in enumerate(jobs)}
+                for fut in as_completed(futures):
+                    outcome[futures[fut]] = fut.result()
+                    bar.set_postfix_str(outcome[futures[fut]][0], refresh=False)
+                    bar.update(1)
+        else:
+            for i, j in enumerate(jobs):
+                bar.set_postfix_str(run_slug(nb_path.stem, j[1]), refresh=False)
+                outcome[i] = _run_one(j)
+                bar.update(1)
+    failed = [msg for _, msg in (outcome[i] for i in range(len(jobs))) if msg]
+    if failed and failures is None:
+        raise NotebookFailed(f"{len(failed)} of {len(jobs)} runs failed; first: {failed[0]}")
+    if failures is not None:
+        failures.extend(failed)
     rows = []
-    for params, slug in zip(runs, slugs, strict=True):
+    for i, params in enumerate(runs):
+        slug, msg = outcome[i]
+        if msg:
+            continue
         doc = json.loads((reports_dir / "runs" / slug / "results" / f"{nb_path.stem}.json").read_text())
         for name, r in doc["results"].items():
             interval = r.get("interval") or [None, None]
@@ -89,7 +172,7 @@ def run_sweep(grid: dict[str, Any], *, workers: int | None = None,
     out = reports_dir / "sweeps"
     with atomic_write(out / f"{grid['name']}.csv", "w") as fh:
         fh.write(table.to_csv(index=False, lineterminator="\n"))
-    if grid.get("summary"):
+    if grid.get("summary") and not table.empty:
         _summary_figure(table, grid, out / f"{grid['name']}.png")
     return table
 

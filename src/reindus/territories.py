@@ -246,7 +246,9 @@ def outcome_panel(employment: pd.DataFrame, treatment: pd.DataFrame,
         One row per EPCI and year (balanced): epci_code, year, employment,
         log_employment (:math:`\log E_{it}`), index (:math:`100 E_{it}/E_{i,b}`),
         group, first_treated, treated (ever, bool), region_code,
-        departement_code, pre_growth (:math:`\log E_{i,2018} - \log E_{i,2014}`),
+        departement_code, territory (the unit of assignment: ``w1:<label>``
+        or ``w2:<label>`` for labelled EPCI, ``epci:<code>`` for the others,
+        for clustering at the level of the label), pre_growth (:math:`\log E_{i,2018} - \log E_{i,2014}`),
         log_employment_2018 and the :func:`covariates`. EPCI with a zero or
         missing year, or without covariates, are dropped.
     """
@@ -262,6 +264,14 @@ def outcome_panel(employment: pd.DataFrame, treatment: pd.DataFrame,
     units = pd.DataFrame(index=wide.index)
     for c in ("group", "first_treated", "region_code", "departement_code"):
         units[c] = t[c].reindex(units.index)
+    # the unit of assignment: the territory for labelled EPCI, the EPCI itself otherwise
+    terr = pd.Series("epci:" + units.index.to_series().astype(str), index=units.index)
+    for w, g in ((1, "wave1"), (2, "wave2_entrant")):
+        if f"territory_{w}" in t.columns:
+            lab = t[f"territory_{w}"].reindex(units.index)
+            m = (units["group"] == g) & lab.notna()
+            terr[m] = f"w{w}:" + lab[m].astype(str)
+    units["territory"] = terr
     units["pre_growth"] = np.log(wide[base_year]) - np.log(wide[years[0]])
     units["log_employment_2018"] = np.log(wide[base_year])
     units = units.join(covariates(indicators).set_index("epci_code"), how="inner")
@@ -337,7 +347,8 @@ def _cluster_name(cluster: str) -> str:
 # --------------------------------------------------------------------------- event study
 def event_study(panel: pd.DataFrame, *, outcome: str = "log_employment", cohort: int = 2019,
                 cluster: str = "departement_code", weights: pd.Series | None = None,
-                trends: Sequence[str] = (), level: float = 0.95) -> EstimateResult:
+                trends: Sequence[str] = (), strata: str | None = None,
+                level: float = 0.95) -> EstimateResult:
     r"""Event study of one cohort against the never-treated EPCI.
 
     .. math::
@@ -370,6 +381,10 @@ def event_study(panel: pd.DataFrame, *, outcome: str = "log_employment", cohort:
         :math:`x_i 1\{t = k\}`): parallel trends conditional on them, e.g. on
         the industrial share, so that industry-wide shocks are not taken for
         effects of the label.
+    strata
+        Unit column whose categories get their own year effects, e.g.
+        industrial-share bins (:func:`add_bins`): year shocks that vary with
+        industrial exposure without a linear form.
     """
     _check_panel(panel, outcome, cluster)
     sub = _drop_zero_weight(_select(panel, [cohort]), weights)
@@ -381,7 +396,7 @@ def event_study(panel: pd.DataFrame, *, outcome: str = "log_employment", cohort:
     res = ev.event_study(sub, treated=treated, start=cohort, outcome=outcome, unit="epci_code",
                          period="year", controls=controls, leads=int((years < cohort).sum()),
                          inference="cluster", cluster=cluster, weights=weights, trends=trends,
-                         absorbed_dof=0, level=level)
+                         absorbed_dof=0, level=level, strata=strata)
     d = res.details
     details = pd.DataFrame({"year": cohort + d["event_time"], "event_time": d["event_time"],
                             "coef": d["coef"], "se": d["se_cluster"], "ci_lo": d["ci_lo"],
@@ -398,7 +413,10 @@ def event_study(panel: pd.DataFrame, *, outcome: str = "log_employment", cohort:
                      "se": diag["se_cluster"], "n_clusters": diag["n_clusters"],
                      "n_treated": len(treated), "n_controls": len(controls),
                      "weighted": weights is not None, "trends": list(trends),
-                     "outcome": outcome},
+                     "strata": strata, "outcome": outcome,
+                     "cumulative_gap": float(details.loc[details["year"] == years[-1], "coef"]
+                                             .iloc[0]),
+                     "cov": diag["cov"], "event_times": diag["event_times"]},
         details=details)
 
 
@@ -464,8 +482,9 @@ def callaway_santanna(panel: pd.DataFrame, *, outcome: str = "log_employment",
     size; ``diagnostics['event_time']`` = :math:`\theta(e) = \sum_g P(G=g \mid
     g+e \le T)\, ATT(g, g+e)`; ``diagnostics['pretrend']`` = joint :math:`F`
     test that every pre-treatment :math:`ATT(g,t), t < g-1` is zero.
-    Inference: influence functions summed within clusters, cohort-size
-    weights held fixed, :math:`t_{G-1}` intervals. Weights apply to the
+    Inference: influence functions summed within clusters (including the
+    estimation error of the cohort shares that weight the aggregations),
+    :math:`t_{G-1}` intervals. Weights apply to the
     cohorts and the controls (weight 1 for every labelled EPCI with
     :func:`propensity_weights`).
     """
@@ -609,6 +628,178 @@ def reweighted_did(panel: pd.DataFrame, *, outcome: str = "log_employment", coho
         details=es.details)
 
 
+# --------------------------------------------------------------------------- specifications
+def employment_weights(panel: pd.DataFrame, *, year: int = 2018) -> pd.Series:
+    r"""Unit weights :math:`w_i = E_{i,year}`, indexed by epci_code.
+
+    With them the event study estimates the employment-weighted gap (what
+    happened to the average *job*), instead of the equal-weights gap (what
+    happened to the average *EPCI*).
+    """
+    base = panel.loc[panel["year"] == year].set_index("epci_code")["employment"]
+    if base.empty:
+        raise ValueError(f"no employment in {year} in the panel")
+    return base.astype(float)
+
+
+def add_bins(panel: pd.DataFrame, column: str = "industry_share_2016", *, n_bins: int = 5,
+             name: str | None = None) -> pd.DataFrame:
+    """Add a column of quantile bins of a unit covariate (for bin x year effects)."""
+    u = panel.drop_duplicates("epci_code").set_index("epci_code")[column]
+    bins = pd.qcut(u.rank(method="first"), n_bins, labels=False)
+    out = panel.copy()
+    out[name or f"{column}_bin"] = out["epci_code"].map(bins).astype("int64")
+    return out
+
+
+def add_detrended(panel: pd.DataFrame, *, outcome: str = "log_employment",
+                  before: int = 2019) -> pd.DataFrame:
+    r"""Add ``<outcome>_detrended``: each EPCI's outcome minus its own pre-period line.
+
+    :math:`\tilde y_{it} = y_{it} - (\hat a_i + \hat b_i t)` with the line
+    fitted by OLS on the years before ``before`` only
+    (:func:`reindus.evaluation.did.detrend_pre`), then extrapolated: the
+    counterfactual is that each EPCI's own 2014–2018 trend would have gone
+    on. The leads of an event study on :math:`\tilde y` are then close to
+    zero by construction and no longer test anything.
+    """
+    from reindus.evaluation.did import detrend_pre
+
+    wide = panel.pivot(index="epci_code", columns="year", values=outcome).sort_index()
+    t0 = int((wide.columns < before).sum())
+    if t0 < 3:
+        raise ValueError("need at least three years before the label to fit a line and test it")
+    det = pd.DataFrame(detrend_pre(wide.to_numpy(dtype=float), t0), index=wide.index,
+                       columns=wide.columns).stack().rename(f"{outcome}_detrended")
+    return panel.merge(det.reset_index(), on=["epci_code", "year"], how="left")
+
+
+def main_zones(contours_epci, contours_zone) -> pd.Series:
+    """Zone d'emploi of each EPCI: the zone containing a point inside its polygon.
+
+    ``representative_point`` is guaranteed to lie within the EPCI; for EPCI
+    split between zones this picks one of them (a spatial join, much faster
+    than intersecting every polygon). Returns epci_code -> zone_code.
+    """
+    import geopandas as gpd
+
+    pts = contours_epci[["epci_code", "geometry"]].copy()
+    pts["geometry"] = pts.geometry.representative_point()
+    j = gpd.sjoin(pts, contours_zone[["zone_code", "geometry"]].to_crs(pts.crs),
+                  how="inner", predicate="within")
+    return j.drop_duplicates("epci_code").set_index("epci_code")["zone_code"].sort_index()
+
+
+def donut_panel(panel: pd.DataFrame, zones: pd.Series, *, cohort: int = 2019) -> pd.DataFrame:
+    """Drop the never-labelled EPCI whose main zone d'emploi also holds a labelled EPCI.
+
+    Controls sharing a labour market with labelled EPCI may be affected by
+    the label (jobs moving across the EPCI boundary, suppliers): without
+    them, the comparison is with EPCI of other labour markets only. EPCI
+    without a zone (no contour) are dropped.
+    """
+    z = panel["epci_code"].map(zones)
+    treated_zones = set(z[(panel["first_treated"] == cohort).fillna(False).astype(bool)].dropna())
+    ctrl = panel["first_treated"].isna()
+    drop = z.isna() | (ctrl & z.isin(treated_zones))
+    return panel[~drop].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- zone-level design
+def zone_intensity_panel(zone_quarterly: pd.DataFrame, shares: pd.DataFrame) -> pd.DataFrame:
+    """Quarterly zone d'emploi panel with the labelled share of each zone's employment.
+
+    Parameters
+    ----------
+    zone_quarterly
+        :func:`reindus.data.zone_quarterly_employment` (CVS employment).
+    shares
+        :func:`zone_ti_shares`: zone_code, ti_share.
+
+    Returns
+    -------
+    pandas.DataFrame
+        zone_code, quarter, year, employment, log_employment, intensity
+        (:math:`s_z \\in [0, 1]`); zones without a share (no contour) are dropped.
+    """
+    z = zone_quarterly[["zone_code", "quarter", "employment"]].merge(
+        shares[["zone_code", "ti_share"]], on="zone_code", how="inner")
+    if (z["employment"] <= 0).any():
+        raise ValueError("non-positive zone employment: log undefined")
+    z = z.rename(columns={"ti_share": "intensity"})
+    z["year"] = z["quarter"].dt.year.astype("int64")
+    z["log_employment"] = np.log(z["employment"].astype(float))
+    return z.sort_values(["zone_code", "quarter"]).reset_index(drop=True)
+
+
+def intensity_event_study(zpanel: pd.DataFrame, *, outcome: str = "log_employment",
+                          start_year: int = 2019, cluster: str | None = None,
+                          level: float = 0.95) -> EstimateResult:
+    r"""Event study with a continuous treatment intensity on the quarterly zone panel.
+
+    .. math::
+
+        y_{zq} = \alpha_z + \lambda_q + \sum_{k \ne g-1} \beta_k\, s_z\, 1\{\text{year}(q) = k\}
+                 + \varepsilon_{zq},
+
+    with :math:`s_z` the labelled share of zone :math:`z`'s employment and
+    :math:`g` = ``start_year``. :math:`\beta_k` is the gap in year :math:`k`
+    (relative to :math:`g-1`) between a zone entirely in labelled territory
+    and a zone with none: a design where every zone is treated to some
+    degree, using all of a labour market rather than EPCI boundaries.
+    ``estimate`` is the mean of the post coefficients; the pre-trend test is
+    the joint :math:`F(q, G-1)` of the leads. Fitted by
+    :func:`reindus.evaluation.fixed_effects.fe_fit` (zone and quarter
+    effects absorbed), errors clustered by zone (default; serial
+    correlation within zone) or ``cluster``.
+    """
+    need = ["zone_code", "quarter", "year", outcome, "intensity"]
+    if missing := [c for c in need if c not in zpanel.columns]:
+        raise ValueError(f"zone panel lacks column(s) {missing}")
+    Y = zpanel.pivot(index="zone_code", columns="quarter", values=outcome).sort_index()
+    if Y.isna().any().any():
+        raise ValueError("zone panel is unbalanced: every zone needs every quarter")
+    units = zpanel.drop_duplicates("zone_code").set_index("zone_code").loc[Y.index]
+    s_z = units["intensity"].to_numpy(dtype=float)
+    years = np.array([q.year for q in Y.columns])
+    ref = start_year - 1
+    ks = [int(k) for k in np.unique(years) if k != ref]
+    if ref not in years or not any(k < ref for k in ks):
+        raise ValueError(f"need years before {ref} in the zone panel")
+    X = np.stack([np.outer(s_z, years == k).astype(float) for k in ks])
+    cl = None if cluster is None else units[cluster].to_numpy()
+    fit = fe_fit(Y.to_numpy(dtype=float), X, clusters=cl, absorbed_dof=0)
+    G = fit.n_clusters
+    q = stats.t.ppf(0.5 + level / 2, G - 1)
+    beta, V, se = fit.beta, fit.cov, fit.se
+    post = np.array([k >= start_year for k in ks])
+    pre = np.array([k < ref for k in ks])
+    a = post / post.sum()
+    est, se_avg = float(a @ beta), float(np.sqrt(a @ V @ a))
+    details = pd.DataFrame({"year": ks, "coef": beta, "se": se, "ci_lo": beta - q * se,
+                            "ci_hi": beta + q * se})
+    details = pd.concat([details, pd.DataFrame([{"year": ref, "coef": 0.0, "se": 0.0,
+                                                 "ci_lo": 0.0, "ci_hi": 0.0}])])
+    details = details.sort_values("year").reset_index(drop=True)
+    bp, Vp = beta[pre], V[np.ix_(pre, pre)]
+    df1 = int(np.linalg.matrix_rank(Vp))
+    F = float(bp @ np.linalg.pinv(Vp) @ bp) / max(df1, 1)
+    return EstimateResult(
+        estimate=est, ci=(est - q * se_avg, est + q * se_avg),
+        p_value=float(2 * stats.t.sf(abs(est) / se_avg, G - 1)), method="intensity_event_study",
+        inference=f"cluster_{cluster or 'zone'}", treated=[], controls=[],
+        periods={"pre": (str(Y.columns[0]), f"{ref}Q4"), "post": (f"{start_year}Q1",
+                                                                   str(Y.columns[-1])),
+                 "reference": ref},
+        n_obs=int(Y.size), level=level,
+        diagnostics={"pretrend": {"F": F, "df1": df1, "df2": G - 1,
+                                  "p_value": float(stats.f.sf(F, df1, G - 1))},
+                     "se": se_avg, "n_clusters": G, "n_zones": len(units),
+                     "intensity_mean": float(s_z.mean()),
+                     "intensity_quartiles": np.quantile(s_z, [0.25, 0.5, 0.75]).tolist()},
+        details=details)
+
+
 # --------------------------------------------------------------------------- heterogeneity
 def region_heterogeneity(panel: pd.DataFrame, regions: pd.DataFrame, *,
                          outcome: str = "log_employment", cohort: int = 2019,
@@ -626,12 +817,17 @@ def region_heterogeneity(panel: pd.DataFrame, regions: pd.DataFrame, *,
     never-treated EPCI. One pooled regression
     (:func:`reindus.evaluation.fixed_effects.fe_fit` with region strata),
     errors clustered by ``cluster``. Regions without treated or without
-    control EPCI get no coefficient.
+    control EPCI get no coefficient. Each :math:`\hat\tau_r` draws its
+    variance from the :math:`G_r` clusters of its own region (two to a dozen
+    départements), so its interval and *p*-value use :math:`t_{G_r-1}`, not
+    the pooled :math:`t_{G-1}`; ``p_holm`` adjusts the *p*-values for testing
+    every region (Holm 1979).
 
     Returns
     -------
     pandas.DataFrame
-        region_code, region, estimate, se, ci_lo, ci_hi, n_treated, n_controls, accord.
+        region_code, region, estimate, se, ci_lo, ci_hi, n_treated, n_controls,
+        n_clusters, df, p_value, accord, p_holm.
     """
     _check_panel(panel, outcome, cluster)
     sub = _select(panel, [cohort])
@@ -644,17 +840,37 @@ def region_heterogeneity(panel: pd.DataFrame, regions: pd.DataFrame, *,
     post = (years >= cohort).astype(float)
     X = np.stack([np.outer(tr & (reg == r), post) for r in usable])
     fit = fe_fit(Y, X, clusters=units[cluster].to_numpy(), strata=reg, absorbed_dof=0)
-    G = fit.n_clusters
-    q = stats.t.ppf(0.5 + level / 2, G - 1)
     names = regions.set_index("region_code")["region"]
     acc = set(map(str, accord_regions))
+    n_cl = units.groupby("region_code")[cluster].nunique()
     rows = []
     for j, r in enumerate(usable):
         b, s = float(fit.beta[j]), float(fit.se[j])
+        # tau_r's variance rests on the clusters of region r only: t with G_r - 1 df
+        df = max(int(n_cl[r]) - 1, 1)
+        q = stats.t.ppf(0.5 + level / 2, df)
         rows.append({"region_code": r, "region": names.get(r, r), "estimate": b, "se": s,
                      "ci_lo": b - q * s, "ci_hi": b + q * s, "n_treated": int(n_t[r]),
-                     "n_controls": int(n_c[r]), "accord": r in acc})
-    return pd.DataFrame(rows)
+                     "n_controls": int(n_c[r]), "n_clusters": int(n_cl[r]), "df": df,
+                     "p_value": float(2 * stats.t.sf(abs(b) / s, df)) if s > 0 else np.nan,
+                     "accord": r in acc})
+    out = pd.DataFrame(rows)
+    out["p_holm"] = holm(out["p_value"].to_numpy())
+    return out
+
+
+def holm(p: np.ndarray) -> np.ndarray:
+    r"""Holm (1979) step-down adjusted p-values (family-wise error rate).
+
+    :math:`\tilde p_{(k)} = \max_{j \le k} \min(1, (m - j + 1) p_{(j)})`.
+    """
+    p = np.asarray(p, dtype=float)
+    m = p.size
+    order = np.argsort(p)
+    adj = np.minimum(1.0, (m - np.arange(m)) * p[order])
+    out = np.empty(m)
+    out[order] = np.maximum.accumulate(adj)
+    return out
 
 
 # --------------------------------------------------------------------------- audit check

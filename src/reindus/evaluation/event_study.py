@@ -118,6 +118,7 @@ def event_study(
     weights: str | pd.Series | Mapping | None = None,
     trends: Sequence[str] = (),
     absorbed_dof: int | None = None,
+    strata: str | None = None,
 ) -> EstimateResult:
     r"""Event study with binned endpoints and a joint pre-trend test.
 
@@ -154,6 +155,9 @@ def event_study(
         Unit covariates (columns constant within unit) whose effect may
         change every period, :math:`(x_i - \bar x) 1\{t = k\}`: parallel
         trends conditional on them.
+    strata
+        Column (constant within unit): period effects are estimated within
+        each stratum (e.g. region x year, or industrial-share bin x year).
     absorbed_dof
         Absorbed fixed effects counted in the CR1 small-sample factor
         (default :math:`N + T - 1`, all of them; 0 when the unit effects nest
@@ -189,9 +193,10 @@ def event_study(
     if inference == "auto":
         regime = inference_regime(*count_clusters(is_tr, cl))
         inference = "cluster" if regime == "many" else "conley_taber"
-    if inference == "conley_taber" and (w is not None or trends):
+    if inference == "conley_taber" and (w is not None or trends or strata is not None):
         raise ValueError("Conley-Taber placebo inference is implemented for the unweighted "
-                         "model without covariate trends; use inference='cluster'")
+                         "model without covariate trends or strata; use inference='cluster'")
+    st = None if strata is None else unit_values(panel, unit, strata, wp.units)
     rows = {i: spos[t] for i, t in enumerate(tr)}
     first = min(rows.values())
     max_lag = T - 1 - first
@@ -208,7 +213,7 @@ def event_study(
     for c in trends:
         extra += covariate_period_regressors(unit_values(panel, unit, c, wp.units).astype(float), T)
     Xfull = np.concatenate([X, np.stack(extra)]) if extra else X
-    fit = fe_fit(Y, Xfull, weights=w, clusters=cl,
+    fit = fe_fit(Y, Xfull, weights=w, clusters=cl, strata=st,
                  absorbed_dof=N + T - 1 if absorbed_dof is None else absorbed_dof)
     K = len(ks)
     beta, V = fit.beta[:K], fit.cov[:K, :K]

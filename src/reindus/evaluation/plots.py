@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from reindus import style
 from reindus.evaluation.results import EstimateResult
 
 __all__ = [
@@ -39,10 +40,11 @@ __all__ = [
     "synth_report",
 ]
 
-TREATED_COLOR = "#d62728"
+# House palette (reindus.style, Okabe-Ito): vermillion focus, greys for context.
+TREATED_COLOR = style.FOCUS
 DONOR_COLOR = "#555555"
 PLACEBO_COLOR = "#bbbbbb"
-BREAK_COLOR = "#1f77b4"
+BREAK_COLOR = "#0072B2"
 
 _QUARTER = re.compile(r"^\d{4}Q[1-4]$")
 
@@ -235,7 +237,7 @@ def plot_event_study(es: EstimateResult, *, start: Any, title: str
     ax.axvline(-0.5, color="black", ls="--", lw=1)
     leads = int(-coef["event_time"].min())
     ax.set_xlabel(f"quarters since {start} (-{leads} = {leads} or more before; -1 = reference)")
-    ax.set_ylabel("effect on log employment, %")
+    ax.set_ylabel(f"effect on employment ({style.EFFECT_UNIT})")
     ax.set_title(title)
     ax.legend(frameon=False, loc="lower left")
     fig.tight_layout()
@@ -325,7 +327,7 @@ def plot_synthetic_controls(synths: Mapping[str, EstimateResult],
         row[0].plot(x, 100 * det["treated"], color=TREATED_COLOR, lw=2, label=_name(names, r))
         row[0].plot(x, 100 * det["synthetic"], color=DONOR_COLOR, lw=1.5, ls="--",
                     label="synthetic")
-        row[0].set_ylabel("log employment, % from pre-mean")
+        row[0].set_ylabel("log employment from pre-mean\n(%, 100 × log points)")
         row[0].legend(frameon=False, loc="lower left")
         for c in det.columns:
             if c.startswith("placebo_gap_"):
@@ -334,7 +336,7 @@ def plot_synthetic_controls(synths: Mapping[str, EstimateResult],
                     label=f"{_name(names, r)} - synthetic")
         row[1].plot([], [], color=PLACEBO_COLOR, lw=0.8, label="placebos (donors)")
         row[1].axhline(0, color="black", lw=0.8)
-        row[1].set_ylabel("gap, %")
+        row[1].set_ylabel(f"gap ({style.EFFECT_UNIT})")
         row[1].legend(frameon=False, loc="lower left")
         for ax in row:
             ax.axvline(_x1(s.periods["post"][0]), color="black", ls="--", lw=1)
@@ -398,7 +400,7 @@ def plot_event_profile(cs: EstimateResult, names: Mapping[str, str] | None = Non
     ax.axhline(0, color="black", lw=0.8)
     ax.axvline(-0.5, color="black", ls="--", lw=1)
     ax.set_xlabel("quarters since the accord")
-    ax.set_ylabel("ATT, %")
+    ax.set_ylabel(f"ATT ({style.EFFECT_UNIT})")
     treated = ", ".join(_name(names, u) for u in cs.treated)
     ax.set_title(f"Callaway-Sant'Anna event-time profile ({treated})")
     fig.tight_layout()
@@ -463,7 +465,7 @@ def plot_robustness(rob: pd.DataFrame, *, title: str, clip: float = 15.0
     ax.plot(show["estimate"], y, "o", color=TREATED_COLOR)
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(y, lab, fontsize=8)
-    ax.set_xlabel(f"effect on log employment, % (intervals clipped at ±{clip:g})")
+    ax.set_xlabel(f"effect on employment ({style.EFFECT_UNIT}; intervals clipped at ±{clip:g})")
     ax.set_title(title)
     fig.tight_layout()
     return fig, rob.copy()

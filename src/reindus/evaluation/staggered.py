@@ -280,8 +280,9 @@ def callaway_santanna(
         ``'cluster'``: the influence-function variance summed within
         clusters, :math:`\hat V = \frac{G}{G-1}\sum_c (\sum_{i\in c} a_i)(\cdot)'`,
         with :math:`t_{G-1}` intervals and a joint :math:`F(q, G-1)` test of
-        the pre-treatment cells (many treated units; cohort-size weights held
-        fixed in the aggregations); ``'auto'`` (default) picks by
+        the pre-treatment cells (many treated units; the aggregations'
+        variance includes the estimation error of the cohort shares, see
+        :func:`_agg_influence`); ``'auto'`` (default) picks by
         :func:`reindus.evaluation.inference.inference_regime`.
     cluster
         Column (constant within unit) holding each unit's cluster (default:
@@ -376,32 +377,33 @@ def callaway_santanna(
     )
 
 
-def _agg_weights(arr: np.ndarray, how: str) -> np.ndarray:
-    """Weights over the cells of ``arr`` (from :func:`gt_influence`) of an aggregation.
+def _agg_influence(arr: np.ndarray, A: np.ndarray, psi_pi: dict[int, np.ndarray],
+                   pi: dict[int, float], cells: np.ndarray, k: np.ndarray
+                   ) -> tuple[float, np.ndarray]:
+    r"""Aggregate :math:`\theta = \sum_{c \in S} \pi_{g(c)} k_c ATT_c / \sum_{c \in S} \pi_{g(c)} k_c`.
 
-    Cohort sizes are the weight sums stored in column ``n_treated``.
+    Returns :math:`\hat\theta` and each unit's contribution to its error,
+
+    .. math::
+
+        a^\theta_i = \sum_{c \in S} \frac{\pi_{g(c)} k_c}{D} a_{ci}
+          + \sum_{c \in S} \frac{k_c (ATT_c - \hat\theta)}{D}\, \psi^{\pi}_{g(c), i},
+        \qquad D = \sum_{c \in S} \pi_{g(c)} k_c,
+
+    the second term carrying the estimation error of the cohort shares
+    :math:`\pi_g` (Callaway and Sant'Anna 2021, as R ``did`` and the
+    ``differences`` package do).
     """
-    g, t, e, size = arr[:, 0], arr[:, 1], arr[:, 3], arr[:, 5]
-    post = t >= g
-    out = np.zeros(len(arr))
-    if not post.any():
-        return out
-    if how == "simple":
-        out[post] = size[post] / size[post].sum()
-    elif how == "group":
-        ug = np.unique(g[post])
-        sz = np.array([size[post & (g == x)][0] for x in ug])
-        for x, sx in zip(ug, sz, strict=True):
-            m = post & (g == x)
-            out[m] = sx / sz.sum() / m.sum()
-    elif how == "event_avg":
-        ue = np.unique(e[post])
-        for x in ue:
-            m = post & (e == x)
-            out[m] = size[m] / size[m].sum() / ue.size
-    else:
-        raise ValueError("how must be 'simple', 'event_avg' or 'group'")
-    return out
+    g = arr[cells, 0].astype(int)
+    att = arr[cells, 4]
+    pw = np.array([pi[x] for x in g]) * k
+    D = pw.sum()
+    theta = float(pw @ att / D)
+    infl = (pw / D) @ A[cells]
+    for x in np.unique(g):
+        m = g == x
+        infl = infl + float((k[m] * (att[m] - theta)).sum() / D) * psi_pi[int(x)]
+    return theta, infl
 
 
 def _cs_cluster(wp, G: np.ndarray, w: np.ndarray | None, cl: np.ndarray | None,
@@ -421,19 +423,43 @@ def _cs_cluster(wp, G: np.ndarray, w: np.ndarray | None, cl: np.ndarray | None,
     q = stats.t.ppf(0.5 + level / 2, n_cl - 1)
     att = arr[:, 4]
     se = np.sqrt(np.clip(np.diag(V), 0.0, None))
+    # cohort shares pi_g (weighted) and their influence functions
+    wu = np.ones(len(G)) if w is None else w
+    pi, psi_pi = {}, {}
+    for x in np.unique(arr[:, 0]).astype(int):
+        d = (G == x).astype(float)
+        pi[x] = float(wu @ d / wu.sum())
+        psi_pi[x] = wu * (d - pi[x]) / wu.sum()
 
-    def agg(a: np.ndarray) -> tuple[float, float]:
-        return float(a @ att), float(np.sqrt(max(a @ V @ a, 0.0)))
+    def var(infl: np.ndarray) -> float:
+        sc = np.zeros(n_cl)
+        np.add.at(sc, ids, infl)
+        return float(n_cl / (n_cl - 1) * sc @ sc)
 
-    aggs, ses = {}, {}
-    for h in ("simple", "event_avg", "group"):
-        aggs[h], ses[h] = agg(_agg_weights(arr, h))
+    post = np.flatnonzero(arr[:, 1] >= arr[:, 0])
+    if not post.size:
+        raise ValueError("no post-treatment ATT(g, t) to aggregate")
+    g_post = arr[post, 0].astype(int)
+    n_post = {x: int((g_post == x).sum()) for x in np.unique(g_post)}
+    theta_e, infl_e = {}, {}
+    for e in np.unique(arr[:, 3]).astype(int):
+        cells = np.flatnonzero(arr[:, 3] == e)
+        theta_e[e], infl_e[e] = _agg_influence(arr, A, psi_pi, pi, cells, np.ones(cells.size))
+    e_post = [e for e in theta_e if e >= 0]
+    parts = {
+        "simple": _agg_influence(arr, A, psi_pi, pi, post, np.ones(post.size)),
+        "group": _agg_influence(arr, A, psi_pi, pi, post,
+                                np.array([1.0 / n_post[x] for x in g_post])),
+        "event_avg": (float(np.mean([theta_e[e] for e in e_post])),
+                      np.mean([infl_e[e] for e in e_post], axis=0)),
+    }
+    aggs = {h: v[0] for h, v in parts.items()}
+    ses = {h: float(np.sqrt(var(v[1]))) for h, v in parts.items()}
     est, se_est = aggs[aggregation], ses[aggregation]
     ev = []
-    for e in np.unique(arr[:, 3]):
+    for e in sorted(theta_e):
         m = arr[:, 3] == e
-        a = np.where(m, arr[:, 5], 0.0)
-        th, s_ = agg(a / a.sum())
+        th, s_ = theta_e[e], float(np.sqrt(var(infl_e[e])))
         ev.append({"e": int(e), "att": th, "n_cohorts": int(np.unique(arr[m, 0]).size),
                    "se": s_, "ci_lo": th - q * s_, "ci_hi": th + q * s_,
                    "cohorts": ",".join(wp.label(int(x)) for x in arr[m, 0])})

@@ -40,6 +40,7 @@ import pandas as pd
 from reindus.errors import DataError
 from reindus.io import read_json_checked
 from reindus.loaders import _checks as ck
+from reindus.loaders import _reference as ref
 from reindus.sources import get
 
 #: wave number -> (source id, territory id field, label field, labelling years)
@@ -119,11 +120,9 @@ def _cog(raw_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """COG 2026 EPCI (code, name, type) and current communes (SIREN -> EPCI code)."""
     epci_path = raw_dir / get("cog_epci").file
     com_path = raw_dir / get("cog_communes").file
-    epci = read_json_checked(epci_path)
-    communes = read_json_checked(com_path)
-    if not isinstance(epci, list) or not epci or not isinstance(communes, list) or not communes:
-        raise DataError(epci_path.parent, "the COG epci.json and communes.json must be "
-                        "non-empty JSON arrays", "run `reindus fetch --force`")
+    # Every record must carry the fields used below (DataError naming the record otherwise).
+    epci = ref._records(epci_path, ("code", "nom"))
+    communes = ref._records(com_path, ("code", "type"))
     e = pd.DataFrame([(x["code"], x["nom"], x.get("type")) for x in epci],
                      columns=["code", "nom", "type"])
     member_of = {m["code"]: x["code"] for x in epci for m in x.get("membres", [])}

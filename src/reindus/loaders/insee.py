@@ -9,6 +9,7 @@ import pandas as pd
 from reindus.errors import DataError
 from reindus.io import read_delimited, read_json_checked
 from reindus.loaders import _checks as ck
+from reindus.loaders import _reference as ref
 from reindus.sources import get
 
 
@@ -16,11 +17,13 @@ def _records(path: Path, required: list[str]) -> pd.DataFrame:
     obj = read_json_checked(path)
     if not isinstance(obj, list) or not obj:
         raise DataError(path, "expected a non-empty JSON array of records", ck.REFETCH)
-    df = pd.DataFrame(obj)
-    missing = [c for c in required if c not in df.columns]
-    if missing:
-        raise DataError(path, f"missing field(s) {missing} in the records", ck.REFETCH)
-    return df
+    for i, rec in enumerate(obj):
+        if not isinstance(rec, dict):
+            raise DataError(path, f"record {i} is not a JSON object", ck.REFETCH)
+        missing = [c for c in required if c not in rec]
+        if missing:
+            raise DataError(path, f"record {i} lacks the field(s) {missing}", ck.REFETCH)
+    return pd.DataFrame(obj)
 
 
 def load_national_checks(raw_dir: Path) -> pd.DataFrame:
@@ -36,21 +39,29 @@ def load_national_checks(raw_dir: Path) -> pd.DataFrame:
         path = raw_dir / get(sid).file
         raw = read_delimited(path, sep=",", required=["period", "series", "value"], dtype="str")
         ck.nonempty(raw, path)
-        parts.append(pd.DataFrame({
+        part = pd.DataFrame({
             "dataset": dataset, "series": raw["series"],
             "year": ck.to_int(raw["period"], path, "period"),
-            "value": pd.to_numeric(raw["value"]).astype("float64") * 1000.0,
+            "value": ck.to_number(raw["value"], path, "value") * 1000.0,
             "unit": "enterprises per year",
-        }))
+        })
+        ck.non_negative(part["value"], path, "value")
+        ck.unique_keys(part, ["series", "year"], path)
+        ck.within_coverage(part["year"], sid, path, "period")
+        parts.append(part)
     path = raw_dir / get("insee_emploi_france_a5").file
     a5 = _records(path, ["year", "na5", "eff"])
-    parts.append(pd.DataFrame({
+    part = pd.DataFrame({
         "dataset": "employment_a5", "series": a5["na5"].astype(str),
-        "year": a5["year"].astype("int64"), "value": a5["eff"].astype("float64"),
+        "year": ck.to_int(a5["year"], path, "year"),
+        "value": ck.to_number(a5["eff"], path, "eff"),
         "unit": "persons (total employment)",
-    }))
+    })
+    ck.non_negative(part["value"], path, "eff")
+    ck.unique_keys(part, ["series", "year"], path)
+    ck.within_coverage(part["year"], "insee_emploi_france_a5", path, "year")
+    parts.append(part)
     out = pd.concat(parts, ignore_index=True)
-    ck.unique_keys(out, ["dataset", "series", "year"], path)
     return out.sort_values(["dataset", "series", "year"]).reset_index(drop=True)
 
 
@@ -64,7 +75,12 @@ def load_epci_indicators(raw_dir: Path) -> pd.DataFrame:
     path = raw_dir / get("insee_epci_indicateurs").file
     df = _records(path, ["code", "libelle", "type_epci", "P22_POP", "eco_sectindus_pct_22"])
     ck.unique_keys(df, ["code"], path)
-    df = df[df["code"] != "00FR"].rename(columns={"code": "epci_code", "libelle": "epci"})
+    df = df[df["code"] != "00FR"]
+    # Paris and its établissements publics territoriaux (EPT) stand in for the Métropole du
+    # Grand Paris: they are not EPCI of the COG but are in the written list of its parts.
+    ref.check(df["code"], raw_dir, "epci", path, "code", extra=ref.GRAND_PARIS_PARTS,
+              unit="record")
+    df = df.rename(columns={"code": "epci_code", "libelle": "epci"})
     df.insert(2, "provenance", "third-party derived (ptod-observatoire-territorial, from Insee "
               "census and Urssaf)")
     return df.sort_values("epci_code").reset_index(drop=True)

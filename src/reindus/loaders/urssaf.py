@@ -8,8 +8,9 @@ import pandas as pd
 
 from reindus import schemas
 from reindus.errors import DataError
-from reindus.io import read_delimited
+from reindus.io import read_delimited, read_json_checked
 from reindus.loaders import _checks as ck
+from reindus.loaders import _reference as ref
 from reindus.schemas import validate
 from reindus.sources import get
 
@@ -39,18 +40,33 @@ def read_regional_file(path: Path) -> pd.DataFrame:
         "quarter": ck.quarter_from_end_dates(raw["dernier_jour_du_trimestre"], path,
                                              "dernier_jour_du_trimestre"),
         "employment": ck.to_int(raw["effectifs_salaries_cvs"], path, "effectifs_salaries_cvs"),
-        "payroll": pd.to_numeric(raw["masse_salariale_cvs"], errors="raise").astype("float64"),
+        "payroll": ck.to_number(raw["masse_salariale_cvs"], path, "masse_salariale_cvs"),
     })
     ck.non_negative(out["employment"], path, "effectifs_salaries_cvs")
     ck.non_negative(out["payroll"], path, "masse_salariale_cvs")
     ck.unique_keys(out, ["region_code", "sector_code", "quarter"], path)
+    ck.within_coverage(out["quarter"], "urssaf_region_na28i", path, "dernier_jour_du_trimestre")
     return out
 
 
+def _declared_quarters(source_id: str) -> pd.PeriodIndex:
+    src = get(source_id)
+    return pd.period_range(src.first_period, src.last_period, freq="Q")
+
+
 def load_regional_employment(raw_dir: Path) -> pd.DataFrame:
-    """Region x NA28i sector x quarter, CVS employment and payroll, 1998Q3-2025Q4."""
+    """Region x NA28i sector x quarter, CVS employment and payroll, 1998Q3-2025Q4.
+
+    The panel must be complete: every region of the COG (Mayotte excepted: it
+    has no Urssaf regional series) x every sector x every declared quarter.
+    """
     path = _path(raw_dir, "urssaf_region_na28i")
     out = read_regional_file(path)
+    ref.check(out["region_code"], raw_dir, "region", path, "code_region")
+    regions = sorted(ref.codes(raw_dir, "region") - {"06"})
+    ck.complete(out, {"region_code": regions, "sector_code": schemas.NA28I_CODES,
+                      "quarter": _declared_quarters("urssaf_region_na28i")}, path,
+                "region x sector x quarter")
     order = {c: i for i, c in enumerate(schemas.NA28I_CODES)}
     out = (out.assign(_s=out["sector_code"].map(order))
            .sort_values(["region_code", "_s", "quarter"]).drop(columns="_s")
@@ -131,6 +147,20 @@ def load_insolvencies(raw_dir: Path) -> pd.DataFrame:
     ck.non_negative(df.loc[df["region_code"] != schemas.CALAGE_CODE, "count"], path,
                     "Nombre de procédures (brut)")
     ck.unique_keys(df, ["former_region_code", "procedure", "quarter"], path)
+    ck.within_coverage(df["quarter"], "urssaf_procedures_collectives", path,
+                       "Dernier jour du trimestre")
+    ref.check(df["region_code"], raw_dir, "region", path, "Code région",
+              extra=(schemas.CALAGE_CODE,))
+    # A former region belongs to one 2016 region; two would split (or double) its counts.
+    parents = df.groupby("former_region_code")["region_code"].nunique()
+    if (parents > 1).any():
+        bad = parents[parents > 1].index[0]
+        raise DataError(path, f"former region {bad!r} ('Code ancienne région') is attached to "
+                        f"several regions {sorted(df.loc[df['former_region_code'] == bad, 'region_code'].unique())}",
+                        "each former region belongs to one 2016 region: correct the codes or "
+                        + ck.REFETCH)
+    ck.complete(df, {"region_code": (*ref.codes(raw_dir, "region"), schemas.CALAGE_CODE)},
+                path, "region")
     # The official file omits some (region, procedure, quarter) rows entirely; we make the
     # panel complete so that such absences show up as missing, never as zero.
     keys = ["region_code", "quarter", "procedure"]
@@ -192,6 +222,12 @@ def load_zone_employment(raw_dir: Path) -> pd.DataFrame:
     if missing:
         raise DataError(path, f"missing column(s) {missing}", ck.REFETCH)
     ck.unique_keys(raw, ["code_ze", "a38"], path)
+    for col in ("eff_19", "eff_22", "eff_23", "eff_24"):
+        raw[col] = ck.to_number(raw[col], path, col)
+        ck.non_negative(raw[col], path, col)
+    ref.check(raw["code_ze"], raw_dir, "zone_emploi", path, "code_ze")
+    ck.complete(raw, {"code_ze": ref.codes(raw_dir, "zone_emploi")}, path,
+                "metropolitan zone d'emploi")
     long = raw.melt(id_vars=["code_ze", "a38", "a21", "a5", "lib"],
                     value_vars=["eff_19", "eff_22", "eff_23", "eff_24"],
                     var_name="year", value_name="employment")
@@ -228,9 +264,29 @@ def load_zone_quarterly_employment(raw_dir: Path) -> pd.DataFrame:
         "quarter": pd.PeriodIndex.from_fields(year=year.to_numpy(), quarter=q.to_numpy(), freq="Q"),
         "employment_raw": ck.to_int(raw["effectifs_salaries_brut"], path, "effectifs_salaries_brut"),
         "employment": ck.to_int(raw["effectifs_salaries_cvs"], path, "effectifs_salaries_cvs"),
-        "payroll": pd.to_numeric(raw["masse_salariale_cvs"]).astype("float64"),
-    })
-    ck.non_negative(df["employment"], path, "effectifs_salaries_cvs")
+        "payroll": ck.to_number(raw["masse_salariale_cvs"], path, "masse_salariale_cvs"),
+    }, index=raw.index)
+    # Checked on the regional parts, before they are summed: a negative part would be hidden.
+    for col, name in (("employment_raw", "effectifs_salaries_brut"),
+                      ("employment", "effectifs_salaries_cvs"), ("payroll", "masse_salariale_cvs")):
+        ck.non_negative(df[col], path, name, where=", a regional part before summing")
+    ck.within_coverage(df["quarter"], "urssaf_ze_trimestriel", path, "annee/trimestre")
+    ref.check(df["zone_code"], raw_dir, "zone_emploi", path, "code_zone_d_emploi")
+    ck.unique_keys(df, ["zone_code", "quarter", "employment_raw", "employment", "payroll"], path)
+    # Parts cannot be told apart by a key, so a repeated part with other values shows only as
+    # an extra part: a zone may not have more rows in a quarter than in most quarters. (Fewer
+    # is real: zone 2711 loses its small second part in 2019-2021.)
+    parts = df.groupby(["zone_code", "quarter"]).size()
+    usual = parts.groupby(level="zone_code").transform(lambda x: x.mode().max())
+    extra = parts > usual
+    if extra.any():
+        (z, q), k = parts[extra].index[0], int(parts[extra].iloc[0])
+        raise DataError(path, f"zone {z} has {k} rows in {q} but {int(usual[extra].iloc[0])} in "
+                        "most quarters: a duplicated regional part would be summed (counted twice)",
+                        "keep exactly one row per regional part and quarter, or " + ck.REFETCH)
+    zones = set(df["zone_code"]) | set(ref.codes(raw_dir, "zone_emploi"))
+    ck.complete(df, {"zone_code": zones, "quarter": _declared_quarters("urssaf_ze_trimestriel")},
+                path, "zone x quarter")
     out = (df.groupby(["zone_code", "quarter"], as_index=False)
            .agg(employment_raw=("employment_raw", "sum"), employment=("employment", "sum"),
                 payroll=("payroll", "sum"), n_parts=("employment", "size")))
@@ -256,13 +312,27 @@ def load_area_employment(raw_dir: Path) -> pd.DataFrame:
                         f"eff_total ({exc})", ck.REFETCH) from None
     ck.known_codes(raw["echelon"], _ECHELONS, path, "echelon", "geographic level")
     out = pd.DataFrame({"level": raw["echelon"].map(_ECHELONS), "code": raw["code"].astype(str),
-                        "year": raw["year"].astype("int64"),
-                        "employment": raw["eff_total"].astype("int64")})
+                        "year": ck.to_int(raw["year"], path, "year"),
+                        "employment": ck.to_int(raw["eff_total"], path, "eff_total")})
     # Overseas region codes lost their leading zero in the aggregator's file.
     reg = out["level"] == "region"
     out.loc[reg, "code"] = out.loc[reg, "code"].str.zfill(2)
     ck.non_negative(out["employment"], path, "eff_total")
     ck.unique_keys(out, ["level", "code", "year"], path)
+    ck.within_coverage(out["year"], "urssaf_total_par_echelon", path, "year")
+    years = range(int(get("urssaf_total_par_echelon").first_period),
+                  int(get("urssaf_total_par_echelon").last_period) + 1)
+    for level, kind, extra, expected in (
+            ("region", "region", (), ref.codes(raw_dir, "region") - {"06"}),
+            ("departement", "departement", (), ref.codes(raw_dir, "departement") - {"976"}),
+            ("zone_emploi", "zone_emploi", (), ref.codes(raw_dir, "zone_emploi")),
+            ("epci", "epci", (ref.NO_EPCI,), None),
+            ("commune", "commune", (), None)):
+        part = out[out["level"] == level]
+        ref.check(part["code"], raw_dir, kind, path, f"code (echelon {level})", extra=extra)
+        if expected is not None:  # Mayotte has no Urssaf series; every other unit must be there
+            ck.complete(part, {"code": expected, "year": years}, path, f"{level} x year")
+    ck.complete(out[out["level"] == "france"], {"year": years}, path, "france x year")
     out = out.sort_values(["level", "code", "year"]).reset_index(drop=True)
     return validate(out, schemas.AREA_EMPLOYMENT, path)
 
@@ -280,6 +350,17 @@ def load_departement_snapshot(raw_dir: Path) -> pd.DataFrame:
     raw = read_delimited(path, sep=",", required=cols, dtype="str")
     ck.nonempty(raw, path)
     ck.known_codes(raw["code_region"], schemas.REGION_CODES, path, "code_region", "region")
+    ref.check(raw["code_region"], raw_dir, "region", path, "code_region")
+    ref.check(raw["code_departement"], raw_dir, "departement", path, "code_departement")
+    cog = get("cog_departements").raw_path(raw_dir)
+    dep_region = pd.DataFrame(read_json_checked(cog)).set_index("code")["region"]
+    wrong = raw["code_region"] != raw["code_departement"].map(dep_region)
+    if wrong.any():
+        r = raw[wrong].iloc[0]
+        raise DataError(path, f"département {r['code_departement']} is given region "
+                        f"{r['code_region']} (line {int(raw.index[wrong][0]) + 2}) but belongs to "
+                        f"region {dep_region[r['code_departement']]} in the COG",
+                        "correct the region code or " + ck.REFETCH)
     gs = raw["grand_secteur"].str.split(" ", n=1)
     is_total = raw["grand_secteur"].str.startswith("Total")
     out = pd.DataFrame({
@@ -291,11 +372,19 @@ def load_departement_snapshot(raw_dir: Path) -> pd.DataFrame:
         "quarter": ck.quarter_from_end_dates(raw["dernier_jour_du_trimestre"], path,
                                              "dernier_jour_du_trimestre"),
         "employment": ck.to_int(raw["effectifs_salaries_cvs"], path, "effectifs_salaries_cvs"),
-        "employment_yoy_pct": pd.to_numeric(raw["effectifs_glissement_annuel_pct"]),
-        "payroll": pd.to_numeric(raw["masse_salariale_cvs"]).astype("float64"),
-        "payroll_yoy_pct": pd.to_numeric(raw["masse_glissement_annuel_pct"]),
+        "employment_yoy_pct": ck.to_number(raw["effectifs_glissement_annuel_pct"], path,
+                                           "effectifs_glissement_annuel_pct"),
+        "payroll": ck.to_number(raw["masse_salariale_cvs"], path, "masse_salariale_cvs"),
+        "payroll_yoy_pct": ck.to_number(raw["masse_glissement_annuel_pct"], path,
+                                        "masse_glissement_annuel_pct"),
     })
     ck.non_negative(out["employment"], path, "effectifs_salaries_cvs")
+    ck.non_negative(out["payroll"], path, "masse_salariale_cvs")
     ck.unique_keys(out, ["departement_code", "sector_group_code"], path)
+    ck.within_coverage(out["quarter"], "urssaf_departement_grand_secteur", path,
+                       "dernier_jour_du_trimestre")
+    ck.complete(out, {"departement_code": ref.codes(raw_dir, "departement") - {"976"},
+                      "sector_group_code": out["sector_group_code"].unique()}, path,
+                "département x sector group")
     out = out.sort_values(["departement_code", "sector_group_code"]).reset_index(drop=True)
     return validate(out, schemas.DEPARTEMENT_SNAPSHOT, path)
