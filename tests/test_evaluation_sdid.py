@@ -124,3 +124,30 @@ def test_bad_input() -> None:
         sdid(a, treated="u00", start=36, estimator="mc")
     with pytest.raises(ValueError, match="two control"):
         sdid(a[a["unit"].isin(["u00", "u05"])], treated="u00", start=36)
+
+
+def test_newton_solver_matches_active_set_on_many_donors() -> None:
+    import importlib
+
+    S = importlib.import_module("reindus.evaluation.sdid")
+    from reindus.evaluation.synth import simplex_least_squares
+
+    rng = np.random.default_rng(5)
+    v = rng.normal(size=40)
+    p = S.project_simplex(v)
+    assert p.min() >= 0 and p.sum() == pytest.approx(1.0)
+    assert np.allclose(S.project_simplex(np.full(4, 0.25)), 0.25)
+    # unit-weight shape: few periods (rows), many donors (columns), ridge penalty
+    A = rng.normal(size=(30, 200)) * 0.05
+    b = A[:, :5].mean(axis=1) + rng.normal(size=30) * 0.01
+    eta = 0.002
+    w = S.ridge_simplex(A, b, eta)
+    ref = simplex_least_squares(np.vstack([A, np.sqrt(eta) * np.eye(200)]),
+                                np.concatenate([b, np.zeros(200)]))
+    assert w is not None and np.abs(w - ref).max() < 1e-8
+    # time-weight shape: many rows, few columns, negligible penalty (Cholesky reduction)
+    Yw = rng.normal(size=(300, 13)).cumsum(axis=1)
+    x = S._exact(Yw, 1e-9, True)
+    Z = Yw - Yw.mean(axis=0)
+    ref = simplex_least_squares(Z[:, :12], Z[:, 12])
+    assert np.abs(x - ref).max() < 1e-5

@@ -131,16 +131,89 @@ def _sparsify(v: np.ndarray) -> np.ndarray:
     return v / v.sum()
 
 
+def project_simplex(v: np.ndarray) -> np.ndarray:
+    r"""Euclidean projection on the simplex, :math:`\max(0, v - \theta)` with :math:`\sum = 1`."""
+    u = np.sort(v)[::-1]
+    css = np.cumsum(u) - 1.0
+    k = np.arange(1, v.size + 1)
+    rho = int(np.nonzero(u - css / k > 0)[0][-1])
+    return np.maximum(v - css[rho] / (rho + 1), 0.0)
+
+
+def ridge_simplex(A: np.ndarray, b: np.ndarray, eta: float, *, tol: float = 1e-12,
+                  max_iter: int = 50) -> np.ndarray | None:
+    r"""Exact :math:`\arg\min_{w \in \Delta} \tfrac12\|Aw - b\|^2 + \tfrac{\eta}{2}\|w\|^2`, :math:`\eta > 0`.
+
+    Semi-smooth Newton on the residual :math:`r = b - Aw`: the optimality
+    conditions are :math:`w = \Pi_\Delta(A^\top r/\eta)` and
+    :math:`F(r) = r - b + A\,\Pi_\Delta(A^\top r/\eta) = 0`, where :math:`F`
+    is the gradient of the strongly convex
+    :math:`\varphi(r) = \tfrac12\|r\|^2 - b^\top r + \eta M(A^\top r/\eta)`,
+    :math:`M(v) = \max_{w \in \Delta} v^\top w - \tfrac12\|w\|^2`. The generalised
+    Jacobian :math:`I + \eta^{-1} A_S (I - \mathbf 1\mathbf 1^\top/|S|) A_S^\top` (S: the
+    support) is :math:`m \times m` with :math:`m` = rows of :math:`A`, so the cost
+    does not grow with the number of donors beyond a sort. Damped by
+    backtracking on :math:`\varphi`. Returns None if it does not converge
+    (the caller falls back to the active-set solver).
+    """
+    m, n = A.shape
+    r = b - A.mean(axis=1)  # residual of uniform weights: a start inside the simplex's range
+
+    def phi_grad(r: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        v = A.T @ r / eta
+        w = project_simplex(v)
+        phi = 0.5 * r @ r - b @ r + eta * (v @ w - 0.5 * w @ w)
+        return float(phi), r - b + A @ w, w
+
+    f, g, w = phi_grad(r)
+    scale = max(1.0, float(np.abs(b).max()))
+    for _ in range(max_iter):
+        if np.abs(g).max() <= tol * scale:
+            return w
+        S = w > 0
+        AS = A[:, S]
+        k = AS.shape[1]
+        c = AS.sum(axis=1)
+        J = np.eye(m) + (AS @ AS.T - np.outer(c, c) / k) / eta
+        step = -np.linalg.solve(J, g)
+        t = 1.0
+        while True:
+            f2, g2, w2 = phi_grad(r + t * step)
+            if f2 <= f + 1e-4 * t * float(g @ step) or t < 1e-10:
+                break
+            t *= 0.5
+        r, f, g, w = r + t * step, f2, g2, w2
+    return w if np.abs(g).max() <= 1e-8 * scale else None
+
+
 def _exact(Yw: np.ndarray, zeta: float, intercept: bool) -> np.ndarray:
     r"""Exact :math:`\min_{x \in \Delta} \|A x - b\|^2 + n\zeta^2\|x\|^2` (intercept: demeaned rows)."""
     n, m1 = Yw.shape
     if intercept:
         Yw = Yw - Yw.mean(axis=0, keepdims=True)
     A, b = Yw[:, : m1 - 1], Yw[:, m1 - 1]
-    r = np.sqrt(n) * zeta
+    eta = n * zeta**2
+    # Many weights, few rows (unit weights): Newton in the row space. Otherwise, or if
+    # the penalty is negligible (time weights, SC), the active-set solver on the
+    # ridge-augmented system.
+    if eta > 1e-8 * max(float((A * A).sum()) / max(A.shape[1], 1), 1e-300) and m1 - 1 > n:
+        w = ridge_simplex(A, b, eta)
+        if w is not None:
+            return w
+    k = m1 - 1
+    if n > k:
+        # More rows than weights (time weights): the objective depends on A'A + eta I and
+        # A'b only, so solve the equivalent k x k system R w ~ c with R'R = A'A + eta I.
+        # A ridge of at least 1e-10 x the mean eigenvalue keeps the Cholesky factor defined
+        # (synthdid's own ridge on time weights is 1e-12 sigma^2 N0, as negligible).
+        P = A.T @ A
+        P[np.diag_indices(k)] += max(eta, 1e-10 * float(np.trace(P)) / k, 1e-300)
+        L = np.linalg.cholesky(P)
+        return simplex_least_squares(L.T, np.linalg.solve(L, A.T @ b))
+    r = np.sqrt(eta)
     if r > 0:
-        A = np.vstack([A, r * np.eye(m1 - 1)])
-        b = np.concatenate([b, np.zeros(m1 - 1)])
+        A = np.vstack([A, r * np.eye(k)])
+        b = np.concatenate([b, np.zeros(k)])
     return simplex_least_squares(A, b)
 
 
