@@ -15,3 +15,11 @@ from reindus.evaluation.trends import trend_did, trend_event_study
 
 __all__ = ["EstimateResult", "recommended", "results_table", "sdid", "trend_did",
            "trend_event_study"]
+
+from reindus.evaluation.sensitivity import (  # noqa: E402
+    SensitivityResult,
+    sensitivity,
+    sensitivity_inputs,
+)
+
+__all__ += ["SensitivityResult", "sensitivity", "sensitivity_inputs"]
