@@ -24,7 +24,7 @@ from reindus.evaluation.sensitivity import (
     flci_sd,
     identified_set_rm,
     identified_set_sd,
-    sensitivity,
+    sensitivity_analysis,
     sensitivity_inputs,
 )
 
@@ -162,7 +162,7 @@ def test_rm_single_post_period_contains_identified_set():
 
 
 def test_sensitivity_frame_and_breakdown_smoothness():
-    res = sensitivity(betahat=BETA, sigma=SIGMA, num_pre=5, num_post=2,
+    res = sensitivity_analysis(betahat=BETA, sigma=SIGMA, num_pre=5, num_post=2,
                       m_grid=[0, 0.01, 0.02, 0.03])
     f = res.frame
     assert list(f["method"]) == ["FLCI"] * 4 + ["original"]
@@ -201,6 +201,6 @@ def test_bad_inputs_raise():
     with pytest.raises(ValueError, match="expected num_pre"):
         flci_sd(BETA, SIGMA, 4, 2, 0.0)
     with pytest.raises(ValueError, match="restriction"):
-        sensitivity(betahat=BETA, sigma=SIGMA, num_pre=5, num_post=2, restriction="x")
+        sensitivity_analysis(betahat=BETA, sigma=SIGMA, num_pre=5, num_post=2, restriction="x")
     with pytest.raises(ValueError, match="l_vec"):
         identified_set_sd(BETA, 5, 2, 0.0, l_vec=[1, 0, 0])

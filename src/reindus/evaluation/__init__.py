@@ -18,8 +18,8 @@ __all__ = ["EstimateResult", "recommended", "results_table", "sdid", "trend_did"
 
 from reindus.evaluation.sensitivity import (  # noqa: E402
     SensitivityResult,
-    sensitivity,
+    sensitivity_analysis,
     sensitivity_inputs,
 )
 
-__all__ += ["SensitivityResult", "sensitivity", "sensitivity_inputs"]
+__all__ += ["SensitivityResult", "sensitivity_analysis", "sensitivity_inputs"]

@@ -110,7 +110,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from reindus.evaluation.results import EstimateResult
 
@@ -123,7 +123,7 @@ __all__ = [
     "identified_set_rm",
     "identified_set_sd",
     "original_ci",
-    "sensitivity",
+    "sensitivity_analysis",
     "sensitivity_inputs",
 ]
 
@@ -188,6 +188,7 @@ def sensitivity_inputs(
     num_pre: int | None = None,
     num_post: int | None = None,
     vcov: Any = None,
+    drop_binned: bool = True,
 ) -> SensitivityInputs:
     """Collect :math:`\\hat\\beta`, :math:`\\Sigma` and the period counts.
 
@@ -196,13 +197,21 @@ def sensitivity_inputs(
     :func:`reindus.evaluation.event_study.event_study`. Its ``details`` hold one
     row per event time (``coef``, ``se_cluster``; the reference period
     :math:`-1` has coefficient 0 and is dropped). The covariance is taken, in
-    order, from ``vcov`` (array or frame indexed by event time), from
-    ``result.diagnostics['vcov']`` when the estimator stored one, else from the
+    order, from ``vcov`` (array aligned with the reported event times, or frame
+    indexed by event time), from ``result.diagnostics['vcov']`` or
+    ``['cov']`` (rows in the order of ``diagnostics['event_times']``; for
+    ``event_study`` the CR1 cluster-robust covariance), else from the
     diagonal :math:`se_{cluster}^2` with ``sigma_source`` saying so: that
     ignores the correlation between coefficients that share the reference
     period, which usually makes the robust intervals too wide under
     :math:`\\Delta^{SD}` (the differences of coefficients look noisier than
     they are).
+
+    With ``drop_binned`` (default) the binned endpoints of ``event_study``
+    (``details['binned']``, e.g. event time :math:`-K` pooling every earlier
+    quarter) are left out: :math:`\\Delta^{SD}` and :math:`\\Delta^{RM}`
+    restrict changes between consecutive periods, and a pooled coefficient is
+    not one period. The remaining event times must be consecutive.
     """
     if result is None:
         if betahat is None or sigma is None or num_pre is None or num_post is None:
@@ -216,22 +225,45 @@ def sensitivity_inputs(
                          "event_study(), or explicit betahat/sigma/num_pre/num_post")
     det = det.sort_values("event_time")
     det = det[det["event_time"] != -1]
+    all_times = [int(t) for t in det["event_time"]]
+    if drop_binned and "binned" in det:
+        # a binned endpoint pools many event times: it is not one period, so
+        # the period-to-period restrictions do not apply to it
+        det = det[~det["binned"].astype(bool)]
     times = [int(t) for t in det["event_time"]]
     pre = [t for t in times if t < -1]
     post = [t for t in times if t >= 0]
     b = det["coef"].to_numpy(dtype=float)
-    cov = vcov if vcov is not None else result.diagnostics.get("vcov")
+    cov, source = vcov, "vcov"
+    if cov is None:
+        for key in ("vcov", "cov"):
+            if result.diagnostics.get(key) is not None:
+                cov, source = result.diagnostics[key], f"diagnostics['{key}']"
+                break
     if cov is not None:
         if isinstance(cov, pd.DataFrame):
             cov = cov.loc[times, times].to_numpy(dtype=float)
         S = np.asarray(cov, dtype=float)
-        source = "vcov"
+        order = result.diagnostics.get("event_times")
+        if vcov is not None and S.shape[0] == len(all_times) != len(times):
+            idx = [all_times.index(t) for t in times]
+            S = S[np.ix_(idx, idx)]
+        if vcov is None and order is not None and S.shape[0] == len(order):
+            # event_study stores the covariance of every estimated event time
+            pos = {int(k): i for i, k in enumerate(order)}
+            missing = [t for t in times if t not in pos]
+            if missing:
+                raise ValueError(f"covariance has no row for event times {missing}")
+            idx = [pos[t] for t in times]
+            S = S[np.ix_(idx, idx)]
     else:
         if "se_cluster" not in det:
             raise ValueError("no covariance: pass vcov=")
         S = np.diag(det["se_cluster"].to_numpy(dtype=float) ** 2)
         source = "diagonal se_cluster^2 (correlations ignored)"
     b, S = _check_inputs(b, S, len(pre), len(post))
+    if pre and (pre != list(range(pre[0], -1)) or post != list(range(len(post)))):
+        raise ValueError(f"event times {times} are not consecutive around the reference -1")
     return SensitivityInputs(b, S, len(pre), len(post), tuple(times), source)
 
 
@@ -566,12 +598,12 @@ def _truncnorm_quantile(p: float, lo: float, hi: float) -> float:
         return lo
     # work on the side of the distribution with the most mass
     if lo > 0:
-        slo, shi = stats.norm.logsf(lo), stats.norm.logsf(hi)
-        # survival: S(q) = S(lo) - p (S(lo) - S(hi))
+        # survival S(x) = Phi(-x): S(q) = S(lo) - p (S(lo) - S(hi)), in logs
+        slo, shi = special.log_ndtr(-lo), special.log_ndtr(-hi)
         a = slo + np.log1p(-p * (1 - np.exp(shi - slo)))
-        return float(stats.norm.isf(np.exp(a)))
-    clo, chi = stats.norm.cdf(lo), stats.norm.cdf(hi)
-    return float(stats.norm.ppf(clo + p * (chi - clo)))
+        return float(-special.ndtri(np.exp(a)))
+    clo, chi = special.ndtr(lo), special.ndtr(hi)
+    return float(special.ndtri(clo + p * (chi - clo)))
 
 
 def _vlo_vup_dual(eta: float, s_T: np.ndarray, gamma: np.ndarray, sigma: np.ndarray,
@@ -590,13 +622,21 @@ def _vlo_vup_dual(eta: float, s_T: np.ndarray, gamma: np.ndarray, sigma: np.ndar
     beq[0] = 1.0
 
     if V is not None and V.shape[0] > 0:
-        Vs, Vb = V @ s_T, V @ b
+        # closed form: the inner value g(c) = max_j (p_j + q_j c) is convex and
+        # g(c) >= c with equality at c = eta (the vertex gamma gives exactly c),
+        # so the set {g(c) = c} is [max_{q_j<1} c_j, min_{q_j>1} c_j] with
+        # c_j = p_j / (1 - q_j); HonestDiD finds the same ends by bisection
+        # (to 1e-6), starting from these very points.
+        p, q = V @ s_T, V @ b
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cj = p / (1 - q)
+        up = (q > 1 + 1e-10) & (cj >= eta - tol_eq)
+        lo = (q < 1 - 1e-10) & (cj <= eta + tol_eq)
+        vup = float(cj[up].min()) if up.any() else math.inf
+        vlo = float(cj[lo].max()) if lo.any() else -math.inf
+        return min(vlo, eta), max(vup, eta)
 
     def check(c: float) -> tuple[bool, np.ndarray | None]:
-        if V is not None and V.shape[0] > 0:
-            vals = Vs + Vb * c
-            j = int(np.argmax(vals))
-            return abs(c - vals[j]) <= tol_eq, V[j]
         f = s_T + b * c
         res = optimize.linprog(-f, A_eq=Aeq, b_eq=beq, bounds=[(0, None)] * len(f),
                                method="highs")
@@ -665,9 +705,10 @@ def _arp_test(y: np.ndarray, X: np.ndarray, sigma: np.ndarray, alpha: float,
     B = lam > tol
     degenerate = B.sum() != k + 1
     XB = X[B]
-    full_rank = XB.size > 0 and np.linalg.matrix_rank(XB) == min(XB.shape) if k > 0 else True
-    if k == 0:
+    if k == 0 or degenerate:
         full_rank = True
+    else:
+        full_rank = XB.size > 0 and np.linalg.matrix_rank(XB) == min(XB.shape)
     if degenerate or not full_rank:
         W_T = np.hstack([sd[:, None], X])
         gsg = float(lam @ sigma @ lam)
@@ -782,9 +823,71 @@ def _accept_grid_piece(b: np.ndarray, S: np.ndarray, num_pre: int, num_post: int
     Ys = Yr[None, :] - np.outer(grid, a1r)
     eta, lam = solver.solve(Ys)
     out = np.zeros(len(grid), dtype=bool)
-    for i in range(len(grid)):
-        out[i] = not _arp_test(Ys[i], Xr, SYr, alpha, cv, kappa, eta[i], lam[i], solver.V)
+    if solver.V is None:
+        for i in range(len(grid)):
+            out[i] = not _arp_test(Ys[i], Xr, SYr, alpha, cv, kappa, eta[i], lam[i])
+        return out
+    # group the grid points by their dual vertex: the conditioning event only
+    # depends on the vertex, so the non-degenerate test is vectorised per vertex
+    keys = np.unique(lam, axis=0, return_inverse=True)[1].ravel()
+    for g in np.unique(keys):
+        idx = np.nonzero(keys == g)[0]
+        pre = _vertex_pieces(lam[idx[0]], Xr, SYr)
+        if pre is None:
+            for i in idx:
+                out[i] = not _arp_test(Ys[i], Xr, SYr, alpha, cv, kappa, eta[i], lam[i],
+                                       solver.V)
+            continue
+        out[idx] = ~_nondegenerate_reject(Ys[idx], eta[idx], pre, alpha, cv, kappa)
     return out
+
+
+def _vertex_pieces(lam: np.ndarray, X: np.ndarray, sigma: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, float, np.ndarray] | None:
+    """(Gamma_B, v_B, sigma_B, rho) of a non-degenerate dual vertex, else None."""
+    m, k = X.shape
+    B = lam > 1e-6
+    if B.sum() != k + 1:
+        return None
+    if k > 0 and np.linalg.matrix_rank(X[B]) != min(X[B].shape):
+        return None
+    sd = np.sqrt(np.diag(sigma))
+    MB = np.hstack([sd[B, None], X[B]])
+    MBinv = np.linalg.inv(MB)
+    SB = np.eye(m)[B]
+    Gamma_B = np.hstack([sd[~B, None], X[~B]]) @ MBinv @ SB - np.eye(m)[~B]
+    v_B = MBinv[0] @ SB
+    s2 = float(v_B @ sigma @ v_B)
+    rho = Gamma_B @ sigma @ v_B / s2
+    return Gamma_B, v_B, math.sqrt(s2), rho
+
+
+def _nondegenerate_reject(Y: np.ndarray, eta: np.ndarray,
+                          pieces: tuple[np.ndarray, np.ndarray, float, np.ndarray],
+                          alpha: float, lf_cv: float | None, kappa: float) -> np.ndarray:
+    """Vectorised :func:`_arp_test` (non-degenerate branch) for rows of ``Y`` sharing a vertex."""
+    Gamma_B, v_B, sigma_B, rho = pieces
+    n = len(Y)
+    reject = np.zeros(n, dtype=bool)
+    fin = np.isfinite(eta)
+    size = alpha
+    if lf_cv is not None:
+        first = fin & (eta > lf_cv)
+        reject |= first
+        fin &= ~first
+        size = (alpha - kappa) / (1 - kappa)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mm = -(Y @ Gamma_B.T) / rho[None, :] + (Y @ v_B)[:, None]
+    vlo = mm[:, rho > 0].max(axis=1) if np.any(rho > 0) else np.full(n, -math.inf)
+    vup = mm[:, rho < 0].min(axis=1) if np.any(rho < 0) else np.full(n, math.inf)
+    if lf_cv is not None:
+        vup = np.minimum(vup, lf_cv)
+    zlo, zup, stat = vlo / sigma_B, vup / sigma_B, eta / sigma_B
+    inside = fin & (zlo <= stat) & (stat <= zup)
+    for i in np.nonzero(inside)[0]:
+        cval = max(0.0, _truncnorm_quantile(1 - size, zlo[i], zup[i]))
+        reject[i] = stat[i] > cval
+    return reject
 
 
 def conditional_ci_rm(betahat: Any, sigma: Any, num_pre: int, num_post: int, mbar: float,
@@ -915,7 +1018,10 @@ def breakdown_value(inp: SensitivityInputs, restriction: str, l_vec: Any = None,
     """Smallest :math:`M` (or :math:`\\bar M`) whose robust interval contains 0.
 
     Bisection on :math:`[0, upper]`: the restriction sets are nested in
-    :math:`M`, so the robust intervals grow with it. ``upper`` defaults to
+    :math:`M`, so the robust sets grow with it (for :math:`\\Delta^{RM}` the
+    C-LF test of :math:`\\theta = 0` is run directly; for the FLCI, whose
+    centre moves with :math:`M`, the result is the crossing found by bisection
+    and a non-monotone FLCI could cross more than once). ``upper`` defaults to
     :math:`\\bar M = 10` for relative magnitudes and to :math:`10\\,\\max
     |\\hat\\beta|` for smoothness, doubled until the interval contains 0
     (``inf`` if it never does after 8 doublings). ``tol`` defaults to
@@ -926,6 +1032,13 @@ def breakdown_value(inp: SensitivityInputs, restriction: str, l_vec: Any = None,
     lv = _l(l_vec, inp.num_post)
 
     def has0(m: float) -> bool:
+        if restriction == "relative_magnitudes":
+            # is theta = 0 in the confidence set? One test per piece, no grid
+            hyb = "LF" if rm_method == "C-LF" else "ARP"
+            r = conditional_ci_rm(inp.betahat, inp.sigma, inp.num_pre, inp.num_post, m, lv,
+                                  alpha, hybrid=hyb, grid_points=1, grid_lb=0.0, grid_ub=0.0,
+                                  seed=seed)
+            return bool(r["accept"][0])
         ci, _ = _robust_ci(inp, restriction, m, lv, alpha, rm_method, grid_points, seed)
         return _contains_zero(ci)
 
@@ -952,7 +1065,7 @@ def breakdown_value(inp: SensitivityInputs, restriction: str, l_vec: Any = None,
     return hi
 
 
-def sensitivity(
+def sensitivity_analysis(
     result: EstimateResult | SensitivityInputs | None = None,
     *,
     restriction: str = "smoothness",
@@ -968,6 +1081,7 @@ def sensitivity(
     grid_points: int = 1000,
     seed: int = 0,
     compute_breakdown: bool = True,
+    drop_binned: bool = True,
 ) -> SensitivityResult:
     """Robust intervals for :math:`l'\\tau_{post}` over a grid of :math:`M` or :math:`\\bar M`.
 
@@ -996,6 +1110,8 @@ def sensitivity(
         Test-inversion grid and seed of the least-favourable simulation (C-LF).
     compute_breakdown
         Also compute the breakdown value by bisection (more evaluations).
+    drop_binned
+        Leave out binned endpoint coefficients (see :func:`sensitivity_inputs`).
 
     Returns
     -------
@@ -1009,7 +1125,7 @@ def sensitivity(
         inp = result
     else:
         inp = sensitivity_inputs(result, betahat=betahat, sigma=sigma, num_pre=num_pre,
-                                 num_post=num_post, vcov=vcov)
+                                 num_post=num_post, vcov=vcov, drop_binned=drop_binned)
     lv = _l(l_vec, inp.num_post)
     if m_grid is None:
         if restriction == "smoothness":
