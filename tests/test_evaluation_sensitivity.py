@@ -204,3 +204,26 @@ def test_bad_inputs_raise():
         sensitivity_analysis(betahat=BETA, sigma=SIGMA, num_pre=5, num_post=2, restriction="x")
     with pytest.raises(ValueError, match="l_vec"):
         identified_set_sd(BETA, 5, 2, 0.0, l_vec=[1, 0, 0])
+
+
+def test_plot_sensitivity_returns_scaled_data():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from reindus.evaluation.plots_sensitivity import plot_sensitivity
+    frame = pd.DataFrame({
+        "restriction": ["relative_magnitudes"] * 3,
+        "m": [0.0, 1.0, np.nan],
+        "id_lb": [0.01, 0.0, 0.01], "id_ub": [0.01, 0.02, 0.01],
+        "ci_lo": [0.005, -np.inf, 0.004], "ci_hi": [0.015, 0.03, 0.016],
+        "method": ["C-LF", "C-LF", "original"],
+        "contains_zero": [False, True, False], "level": [0.95] * 3})
+    fig, data = plot_sensitivity(frame)
+    assert data["ci_hi"].tolist() == pytest.approx([1.5, 3.0, 1.6])
+    assert data["m"].iloc[1] == 1.0  # Mbar is a ratio: not scaled
+    assert np.isneginf(data["ci_lo"].iloc[1])
+    assert len(fig.axes) == 1
+    plt.close(fig)
+    with pytest.raises(ValueError, match="lacks column"):
+        plot_sensitivity(frame.drop(columns="id_lb"))

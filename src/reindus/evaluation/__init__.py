@@ -23,3 +23,7 @@ from reindus.evaluation.sensitivity import (  # noqa: E402
 )
 
 __all__ += ["SensitivityResult", "sensitivity_analysis", "sensitivity_inputs"]
+
+from reindus.evaluation.mde import MDEResult, minimum_detectable_effect  # noqa: E402
+
+__all__ += ["MDEResult", "minimum_detectable_effect"]
