@@ -93,7 +93,7 @@ def test_all_methods_deterministic_and_table():
     assert r1.diagnostics["inference"]["conley_taber"]["achieved_level"] == pytest.approx(11 / 13)
     assert isinstance(r1, EstimateResult)
     assert r1.table().shape[0] == 1
-    assert "twfe_did [conformal]" in r1.summary()
+    assert "twfe_did [permutation]" in r1.summary()  # the default since the trend validation
     assert list(results_table({"a": r1, "b": r2})["label"]) == ["a", "b"]
     # a Conley-Taber headline reports the level its order statistics attain
     rct = did(df, treated="u00", start=92, inference="conley_taber",

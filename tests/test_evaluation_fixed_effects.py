@@ -79,8 +79,8 @@ def test_did_many_treated_clusters_weights_trends_match_statsmodels():
     assert r.diagnostics["cluster_se"] == pytest.approx(ref.bse["D"], rel=1e-8)
     wild = r.diagnostics["inference"]["wild"]
     assert wild["n_clusters"] == 20 and wild["ci"][0] < 0.1 < wild["ci"][1]
-    with pytest.raises(ValueError, match="only the 'cluster' and 'wild'"):
-        did(df, treated=treated, start=2014, cluster="cl")
+    with pytest.raises(ValueError, match="only the 'cluster' and"):
+        did(df, treated=treated, start=2014, cluster="cl", weights="w")
 
 
 def test_general_wild_reduces_to_the_unit_clustered_one():
@@ -121,3 +121,17 @@ def test_inference_regime():
     assert count_clusters([True, True, False], ["a", "b", "b"]) == (2, 1)
     assert inference_regime(1, 12) == "few"
     assert inference_regime(10, 10) == "many"
+
+
+def test_did_auto_inference_follows_the_design():
+    many = _panel()
+    r = did(many, treated=[f"e{i:03d}" for i in range(20)], start=2014, inference="auto",
+            n_boot=99)
+    assert r.inference == "cluster" and set(r.diagnostics["inference"]) == {"cluster", "wild"}
+    # clustered in groups of three, the 20 treated units are 7 treated clusters: few
+    r = did(many, treated=[f"e{i:03d}" for i in range(20)], start=2014, inference="auto",
+            cluster="cl", methods=("cluster", "wild", "permutation"), n_boot=99, n_perm=99)
+    assert r.inference == "permutation"
+    few = _panel(n=13, t=30, n_treated=1, seed=3)
+    r = did(few, treated="e000", start=2025, inference="auto", n_boot=99, n_perm=99)
+    assert r.inference == "permutation"

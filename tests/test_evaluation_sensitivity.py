@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
+from scipy import special, stats
 
 from reindus.evaluation.results import EstimateResult
 from reindus.evaluation.sensitivity import (
@@ -88,6 +88,50 @@ def test_flci_matches_honestdid_readme(m):
     # (relative noise ~1e-3 on the half-length, ~2e-5 here); ours is exact.
     assert lo == pytest.approx(README_SD[m][0], abs=4e-5)
     assert hi == pytest.approx(README_SD[m][1], abs=4e-5)
+
+
+def _r_rnorm(n: int, seed: int = 0) -> np.ndarray:
+    """R's ``set.seed(seed); rnorm(n)`` (Mersenne-Twister, Inversion), for HonestDiD's draws.
+
+    R scrambles the seed with the LCG s <- 69069 s + 1 (50 times, then once per
+    word of the 625-word state whose first word is the position), draws
+    uniforms y * 2^-32 from the MT19937 output y, and turns two uniforms into
+    one normal by inversion: qnorm((floor(2^27 u1) + u2) / 2^27).
+    """
+    s = np.uint32(seed)
+    key = np.empty(625, dtype=np.uint32)
+    with np.errstate(over="ignore"):
+        for _ in range(50):
+            s = np.uint32(np.uint32(69069) * s + np.uint32(1))
+        for j in range(625):
+            s = np.uint32(np.uint32(69069) * s + np.uint32(1))
+            key[j] = s
+    bg = np.random.MT19937()
+    bg.state = {"bit_generator": "MT19937", "state": {"key": key[1:], "pos": 624}}
+    u = bg.random_raw(2 * n).astype(np.float64) * 2.3283064365386963e-10
+    u = np.where(u <= 0, 0.5 * 2.328306437080797e-10, u)
+    big = 134217728.0
+    return special.ndtri((np.floor(big * u[0::2]) + u[1::2]) / big)
+
+
+def test_r_rng_emulation():
+    # R: set.seed(0); rnorm(5)
+    np.testing.assert_allclose(_r_rnorm(5), [1.262954285, -0.326233361, 1.329799263,
+                                             1.272429321, 0.414641434], atol=1e-9)
+
+
+@pytest.mark.parametrize("m", [0.01, 0.02, 0.05])
+def test_flci_reproduces_honestdid_with_its_simulated_quantile(m):
+    # HonestDiD's .qfoldednormal: quantile(|rnorm(1e6) + mu|, p) after set.seed(0).
+    # With the same draws the FLCI matches its output to 1e-7 (1e-11 for M >= 0.02).
+    draws = _r_rnorm(10**6)
+
+    def fq(p: float, mu: float) -> float:
+        return float(np.quantile(np.abs(draws + mu), p))
+
+    lo, hi = flci_sd(BETA, SIGMA, 5, 2, m, folded_quantile=fq)["ci"]
+    assert lo == pytest.approx(README_SD[m][0], abs=1e-7)
+    assert hi == pytest.approx(README_SD[m][1], abs=1e-7)
 
 
 def test_flci_center_matches_exactly_for_large_m():

@@ -147,3 +147,18 @@ def test_cluster_inference_with_weights_and_clusters():
     with pytest.raises(ValueError, match="cluster"):
         callaway_santanna(df.assign(w=1.0), inference="permutation", weights="w")
     assert set(a.diagnostics["pretrend"]) == {"F", "df1", "df2", "p_value"}
+
+
+def test_multiplier_bootstrap_uniform_band():
+    df = _large_staggered(n_units=150, seed=7)
+    r = callaway_santanna(df, inference="cluster", n_boot=499, seed=1)
+    ev = r.diagnostics["event"]
+    boot = r.diagnostics["multiplier_bootstrap"]
+    # a uniform band is wider than the pointwise interval, by a critical value above 1.96
+    assert boot["uniform_critical_value"] > 1.96
+    assert (ev["band_lo"] < ev["ci_lo"]).all() and (ev["band_hi"] > ev["ci_hi"]).all()
+    # the bootstrap standard error of the headline is close to the analytic one
+    assert boot["se_headline"] == pytest.approx(r.diagnostics["se"], rel=0.15)
+    again = callaway_santanna(df, inference="cluster", n_boot=499, seed=1)
+    assert again.diagnostics["multiplier_bootstrap"] == boot
+    assert callaway_santanna(df, inference="cluster").diagnostics["multiplier_bootstrap"] == {}

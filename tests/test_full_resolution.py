@@ -201,3 +201,13 @@ def test_notebook_04_industry_branch_for_rouen(full_env: Path, monkeypatch: pyte
         key = next(k for k in recorded if k.endswith(f"case_industry_employment_{year}"))
         assert int(recorded[key]["estimate"]) == int(value), year
     assert {p: p.read_bytes() for p in committed} == before
+
+
+@needs_mirror
+def test_industry_outcome_falls_back_when_the_vintage_lacks_years(full_env: Path) -> None:
+    sources.fetch(["cog_communes"], mirror=MIRROR)
+    full_resolution.fetch_full(ROUEN, progress=False)
+    full_resolution.build_sector_employment()
+    frame, note = full_resolution.industry_outcome("epci", years=range(2014, 2025))
+    assert set(frame["outcome"]) == {"total private"}
+    assert "2023, 2024" in note and "lacks the years" in note

@@ -116,3 +116,16 @@ def test_round_float_keeps_ten_significant_digits(value: float) -> None:
     assert abs(rounded - value) <= 5e-10 * abs(value)
     digits = repr(rounded).split("e")[0].replace("-", "").replace(".", "").strip("0")
     assert len(digits) <= 10
+
+
+def test_table_html_and_text_are_deterministic() -> None:
+    frame = pd.DataFrame({"region": ["A", "B"], "change": [1.234, float("nan")],
+                          "jobs": [12345, 7]}).set_index("region")
+    t = reporting.table(frame, digits=1, caption="Change, %")
+    html = t._repr_html_()
+    assert "<caption>Change, %</caption>" in html and "<td>1.2</td>" in html
+    assert "<td>12,345</td>" in html and "nan" not in html.lower()
+    assert html == reporting.table(frame, digits=1, caption="Change, %")._repr_html_()
+    assert repr(t).splitlines()[0] == "Change, %" and "12,345" in repr(t)
+    with pytest.raises(TypeError):
+        reporting.table([1, 2])  # type: ignore[arg-type]

@@ -121,3 +121,47 @@ def test_choropleth_attaches_ign() -> None:
     fig, _ = maps.choropleth(gdf, "v")
     assert style.figure_sources(fig) == ["ign"]
     plt.close(fig)
+
+
+def test_anonymous_lines_are_named_from_the_plotted_data(reports_dir: Path) -> None:
+    reporting.start_notebook("01-regions-compared")
+    frame = pd.DataFrame({
+        "region_code": [c for c in "abcdef" for _ in range(3)],
+        "region": [f"Region {c.upper()}" for c in "abcdef" for _ in range(3)],
+        "t": [1, 2, 3] * 6,
+        "index": [100, 101, 110.0004, 100, 99, 98, 100, 100, 100,
+                  100, 103, 107, 100, 95, 90, 100, 100, 101]})
+    fig, ax = plt.subplots()
+    for code, g in frame.groupby("region_code"):
+        if code == "a":
+            ax.plot(g["t"], g["index"], label="focus")
+        else:
+            ax.plot(g["t"], g["index"] + 1e-6, color="grey")  # unrounded vs rounded data
+    reporting.save_figure(fig, "99-spaghetti", frame)
+    names = sorted(t.get_text() for t in ax.texts)
+    # 5 grey lines (last values B 98, C 100, D 107, E 90, F 101), 2 named at each end
+    assert names == ["Region B", "Region D", "Region E", "Region F"]
+    # lines that match no series of the data stay anonymous
+    fig2, ax2 = plt.subplots()
+    for k in range(5):
+        ax2.plot([1, 2, 3], [k, k + 1, k + 5], color="grey")
+    assert style.label_unlabelled_lines(fig2, frame) == []
+    plt.close(fig)
+    plt.close(fig2)
+
+
+def test_map_polygons_are_rasterised_in_the_svg(reports_dir: Path) -> None:
+    from matplotlib.collections import PolyCollection
+
+    reporting.start_notebook("01-regions-compared")
+    fig, ax = plt.subplots()
+    squares = [[(i, j), (i + 1, j), (i + 1, j + 1), (i, j + 1)] for i in range(20)
+               for j in range(20)]  # 400 polygons, like a map of EPCI
+    coll = PolyCollection(squares, facecolors="#0072B2")
+    ax.add_collection(coll)
+    ax.autoscale()
+    svg = reporting.save_figure(fig, "99-map", pd.DataFrame({"x": [1]})).with_suffix(".svg")
+    text = svg.read_text()
+    assert "<image" in text and text.count("<path") < 50
+    assert coll.get_rasterized() is False  # the figure itself is left as it was
+    plt.close(fig)

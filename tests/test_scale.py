@@ -72,3 +72,13 @@ def test_rouen_extract_duckdb_equals_pandas(raw_dir: Path) -> None:
         pd.testing.assert_series_equal(got.astype("int64").sort_index(),
                                        expected.astype("int64").sort_index(),
                                        check_names=False, check_index_type=False)
+
+
+def test_quarters_converted_after_pandas_registered_its_arrow_types() -> None:
+    # Reading any table with pandas registers the 'pandas.period' Arrow extension type;
+    # the DuckDB views must still turn quarters into labels afterwards (order of tests, notebooks).
+    from reindus import data
+
+    data.regional_employment()
+    con = scale.connect()
+    assert con.execute("SELECT MIN(quarter) FROM regional_employment").fetchone()[0] == "1998Q3"

@@ -111,3 +111,49 @@ def test_rebuild_from_mirror_is_identical(raw_dir: Path, tmp_path: Path) -> None
     again = build(names[:3], raw_dir=raw_dir, out_dir=tmp_path / "again")
     for name in names[:3]:
         assert again[name]["sha256"] == built[name]["sha256"]
+
+
+@pytest.mark.parametrize("level", ["region", "departement", "epci", "zone_emploi",
+                                   "region_outre_mer"])
+def test_committed_contours_are_valid(level: str) -> None:
+    """Every committed contour is a valid (Multi)Polygon: the self-intersecting shapes of
+    the third-party files (7 regions, 14 départements, 2 EPCI) are repaired at build time."""
+    import geopandas as gpd
+
+    gdf = gpd.read_parquet(config.processed_dir() / f"contours_{level}.parquet")
+    assert gdf.geometry.is_valid.all(), gdf.loc[~gdf.geometry.is_valid].iloc[:, 0].tolist()
+    assert set(gdf.geom_type) <= {"Polygon", "MultiPolygon"}
+    assert not gdf.geometry.is_empty.any()
+
+
+def test_manifest_records_the_geometry_repairs() -> None:
+    tables = json.loads((config.processed_dir() / "MANIFEST.json").read_text())["tables"]
+    repairs = {n: e.get("geometry_repairs", 0) for n, e in tables.items() if n.startswith("contours")}
+    assert repairs == {"contours_region": 7, "contours_departement": 14, "contours_epci": 2,
+                       "contours_zone_emploi": 0, "contours_region_outre_mer": 0}
+    assert "pending" not in json.loads((config.processed_dir() / "MANIFEST.json").read_text())
+
+
+def test_every_repository_url_is_pinned() -> None:
+    """No registered URL follows a branch: raw GitHub files by commit, npm files by version."""
+    import re
+
+    for src in load_registry().values():
+        if "raw.githubusercontent.com" in src.url:
+            assert re.search(r"/[0-9a-f]{40}/", src.url), src.id
+        if "cdn.jsdelivr.net/npm" in src.url:
+            assert re.search(r"@\d+\.\d+\.\d+/", src.url), src.id
+
+
+def test_every_source_can_be_refreshed_or_says_why() -> None:
+    """A source has a URL serving its bytes, lives in the repository, or names the
+    producer's export (the dashboard snapshots, whose bytes no URL serves)."""
+    for src in load_registry().values():
+        assert src.url or src.in_repository or src.official_url, src.id
+
+
+def test_industry_is_eleven_sectors_in_the_registry() -> None:
+    from reindus.schemas import INDUSTRY_CODES
+
+    assert len(INDUSTRY_CODES) == 11
+    assert "(11 sectors)" in load_registry()["urssaf_region_na28i"].caveats

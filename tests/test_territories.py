@@ -466,3 +466,18 @@ def test_intensity_event_study_recovers_the_slope() -> None:
     r = ti.intensity_event_study(zp)
     assert r.ci[0] < -0.03 < r.ci[1] and abs(r.estimate + 0.03) < 0.005
     assert r.diagnostics["pretrend"]["df1"] == 6 and r.diagnostics["pretrend"]["p_value"] > 0.001
+
+
+def test_zone_industry_panel_by_hand() -> None:
+    rows = []
+    for y, (i1, i2, o1, o2) in {2019: (10, 5, 100, 50), 2022: (20, 5, 100, 50)}.items():
+        rows += [("Z1", "C1", "BE", y, i1), ("Z1", "C2", "BE", y, i2),
+                 ("Z1", "GZ", "GU", y, o1), ("Z1", "MN", "GU", y, o2)]
+    ze = pd.DataFrame(rows, columns=["zone_code", "sector_code", "a5", "year", "employment"])
+    # a cell withheld in one year is left out of both
+    ze = pd.concat([ze, pd.DataFrame([("Z1", "C3", "BE", 2019, 7.0),
+                                      ("Z1", "C3", "BE", 2022, np.nan)], columns=ze.columns)])
+    out = ti.zone_industry_panel(ze, pd.DataFrame({"zone_code": ["Z1"], "ti_share": [0.4]}))
+    assert out["industry"].tolist() == [15, 25] and out["other"].tolist() == [150, 150]
+    np.testing.assert_allclose(out["log_ratio"], np.log([15 / 150, 25 / 150]))
+    assert (out["intensity"] == 0.4).all()

@@ -37,6 +37,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -357,13 +358,17 @@ def check_against_totals(frame: pd.DataFrame, totals: pd.DataFrame,
     return merged.sort_values(["within", "code", "year"]).reset_index(drop=True)
 
 
-def industry_outcome(level: str = "epci") -> tuple[pd.DataFrame, str]:
+def industry_outcome(level: str = "epci", years: Iterable[int] | None = None) -> tuple[pd.DataFrame, str]:
     """The best available employment outcome by ``level`` × year, and a sentence saying which.
 
     With the full-resolution table built, industrial employment (A5 ``BE``)
     from the official commune × APE file is the primary outcome; without it,
     total private employment from the embedded data (``data.area_employment``)
     is all there is, and the sentence says what the full file would add.
+
+    years
+        Years the caller's design needs: when the full table lacks any of them
+        (an older vintage, say), the embedded totals are used and the note says why.
 
     Returns
     -------
@@ -373,8 +378,11 @@ def industry_outcome(level: str = "epci") -> tuple[pd.DataFrame, str]:
     """
     from reindus import data
 
+    missing: list[int] = []
     if data.has_sector_employment(level):  # type: ignore[arg-type]
         frame = industry(data.sector_employment(level)).assign(outcome="industry")  # type: ignore[arg-type]
+        missing = sorted(set(years or []) - set(frame["year"].astype(int)))
+    if data.has_sector_employment(level) and not missing:  # type: ignore[arg-type]
         lock = lock_path()
         vintage = json.loads(lock.read_text(encoding="utf-8")).get("vintage") if lock.exists() else "unknown"
         note = (f"This run uses the full-resolution table built from the official Urssaf commune × APE "
@@ -382,8 +390,14 @@ def industry_outcome(level: str = "epci") -> tuple[pd.DataFrame, str]:
                 f"B–E), years {int(frame['year'].min())}–{int(frame['year'].max())}.")
         return frame, note
     frame = data.area_employment(level)[["code", "year", "employment"]].assign(outcome="total private")  # type: ignore[arg-type]
-    note = ("This run uses the embedded data: the outcome is total private employment, because "
-            "industrial employment by intercommunalité needs the official commune × APE file "
-            "(`reindus fetch --full`, then `reindus build --full`), which would make industry the "
-            "primary outcome.")
+    if missing:
+        note = ("This run uses the embedded data: the outcome is total private employment. The "
+                "full-resolution table is built but lacks the years "
+                f"{', '.join(map(str, missing))} that this design needs (fetch a newer vintage with "
+                "`reindus fetch --full`, then `reindus build --full`).")
+    else:
+        note = ("This run uses the embedded data: the outcome is total private employment, because "
+                "industrial employment by intercommunalité needs the official commune × APE file "
+                "(`reindus fetch --full`, then `reindus build --full`), which would make industry "
+                "the primary outcome.")
     return frame, note

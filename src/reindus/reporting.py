@@ -37,6 +37,9 @@ style.apply()
 #: Ten digits keep far more precision than any published number needs while
 #: dropping the last bits, which vary with the BLAS build and summation order.
 SIGNIFICANT_DIGITS = 10
+#: Collections with more paths or vertices than this (map polygons) are rasterised in the SVG.
+SVG_RASTER_PATHS = 50
+SVG_RASTER_VERTICES = 5_000
 
 
 def round_float(value: float, digits: int = SIGNIFICANT_DIGITS) -> float:
@@ -161,7 +164,8 @@ def save_figure(fig: Any, name: str, data: pd.DataFrame, *, dpi: int = 200,
     Before saving, the house style is completed (:mod:`reindus.style`): the
     attribution line that the licences require is drawn under the figure, and
     legend entries or tick labels that are bare sector codes get the sector
-    name.
+    name, and when a plot has many anonymous lines (the other regions, in
+    grey) the highest and lowest are named at their end, from ``data``.
 
     Parameters
     ----------
@@ -185,6 +189,9 @@ def save_figure(fig: Any, name: str, data: pd.DataFrame, *, dpi: int = 200,
                                    *style.figure_sources(fig)]))
         line = style.source_line(keys)
     style.relabel_sectors(fig)
+    if not any(t.get_gid() == "reindus-line-label" for ax in fig.axes for t in ax.texts):
+        # anonymous context lines (e.g. the other regions, in grey): name the extremes
+        style.label_unlabelled_lines(fig, data)
     style.draw_source_line(fig, line)
     out = figures_dir()
     png, csv = out / f"{name}.png", out / f"{name}.csv"
@@ -197,9 +204,21 @@ def save_figure(fig: Any, name: str, data: pd.DataFrame, *, dpi: int = 200,
     if svg:
         import matplotlib as mpl
 
-        with mpl.rc_context({"svg.hashsalt": "reindus"}), \
-                atomic_write(out / f"{name}.svg") as fh:
-            fig.savefig(fh, format="svg", bbox_inches="tight", metadata={"Date": None})
+        # Map polygons (collections of hundreds of paths) are embedded as an image in the
+        # SVG, text and axes stay vector: a map's SVG shrinks from megabytes to ~1/10.
+        heavy = [c for ax in fig.axes for c in ax.collections if not c.get_rasterized() and (
+            len(c.get_paths()) > SVG_RASTER_PATHS
+            or sum(len(path.vertices) for path in c.get_paths()) > SVG_RASTER_VERTICES)]
+        for c in heavy:
+            c.set_rasterized(True)
+        try:
+            with mpl.rc_context({"svg.hashsalt": "reindus"}), \
+                    atomic_write(out / f"{name}.svg") as fh:
+                fig.savefig(fh, format="svg", dpi=dpi, bbox_inches="tight",
+                            metadata={"Date": None})
+        finally:
+            for c in heavy:
+                c.set_rasterized(False)
     write_json({
         "figure": f"{name}.png",
         "svg": f"{name}.svg" if svg else None,
@@ -314,3 +333,52 @@ def md(text: str):
     from IPython.display import Markdown
 
     return Markdown(text)
+
+
+class Table:
+    """A DataFrame shown as an HTML table in notebooks and in the book, as text elsewhere.
+
+    Made by :func:`table`. ``_repr_html_`` gives a plain ``<table>`` (no random
+    ids, unlike a pandas Styler, so re-executions are identical and nbval can
+    compare the text form); ``__repr__`` gives the same numbers as text.
+    """
+
+    def __init__(self, frame: pd.DataFrame, digits: int, caption: str, index: bool) -> None:
+        self.frame, self.digits, self.caption, self.index = frame, digits, caption, index
+
+    def _formatted(self) -> pd.DataFrame:
+        out = self.frame.copy()
+        for col in out.columns:
+            if pd.api.types.is_float_dtype(out[col]):
+                out[col] = out[col].map(
+                    lambda v: "" if pd.isna(v) else f"{v:,.{self.digits}f}")
+            elif pd.api.types.is_integer_dtype(out[col]):
+                out[col] = out[col].map(lambda v: "" if pd.isna(v) else f"{v:,d}")
+        return out
+
+    def _repr_html_(self) -> str:
+        body = self._formatted().to_html(index=self.index, border=0, escape=True,
+                                         classes="dataframe reindus-table", na_rep="")
+        if self.caption:
+            import html as _html
+
+            body = body.replace(">\n", f">\n<caption>{_html.escape(self.caption)}</caption>\n", 1)
+        return body
+
+    def __repr__(self) -> str:
+        text = self._formatted().to_string(index=self.index)
+        return f"{self.caption}\n{text}" if self.caption else text
+
+
+def table(frame: pd.DataFrame, *, digits: int = 2, caption: str = "",
+          index: bool = True) -> Table:
+    """Display ``frame`` as a readable table: HTML in notebooks and the book, text otherwise.
+
+    Floats get ``digits`` decimals and thousands separators, integers thousands
+    separators; missing values are blank. Use it as the last expression of a
+    cell (``reporting.table(wide, digits=1, caption="Change, %")``) instead of
+    ``print(df.to_string())``.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"table needs a DataFrame, got {type(frame).__name__}")
+    return Table(frame, digits, caption, index)

@@ -44,6 +44,21 @@ def _quarter_sql(col: str) -> str:
             f"CAST({col} % 4 AS BIGINT) + 1) AS {col}")
 
 
+def _is_quarter(field) -> bool:
+    """Whether a Parquet field holds pandas quarterly periods.
+
+    Before pandas registers its Arrow extension types the field is plain int64
+    with the extension recorded in its metadata; after (any pandas Parquet read
+    in the same process) it comes back as the extension type itself.
+    """
+    ext = getattr(field.type, "extension_name", None)
+    if ext is not None:
+        return ext == "pandas.period" and str(getattr(field.type, "freq", "")).startswith("Q")
+    meta = field.metadata or {}
+    return (meta.get(b"ARROW:extension:name") == b"pandas.period"
+            and b"Q-" in meta.get(b"ARROW:extension:metadata", b""))
+
+
 def connect(processed_dir: Path | None = None):
     """A DuckDB connection with one view per processed (non-geographic) table."""
     import duckdb
@@ -57,9 +72,7 @@ def connect(processed_dir: Path | None = None):
         schema = pq.read_schema(path)
         cols = []
         for field in schema:
-            meta = field.metadata or {}
-            if meta.get(b"ARROW:extension:name") == b"pandas.period" \
-                    and b"Q-" in meta.get(b"ARROW:extension:metadata", b""):
+            if _is_quarter(field):
                 cols.append(_quarter_sql(f'"{field.name}"'))
             else:
                 cols.append(f'"{field.name}"')

@@ -72,6 +72,10 @@ class Source:
         reference tables the one committed copy in ``data/reference/``."""
         if self.in_repository:
             return config.reference_dir() / self.file.removeprefix("reference/")
+        if self.optional and not self.file:
+            from reindus import full_resolution  # its file name and hash live in its lock file
+
+            return (raw_dir or config.raw_dir()) / full_resolution.RAW_NAME
         return (raw_dir or config.raw_dir()) / self.file
 
 
@@ -79,9 +83,10 @@ _FIELDS = {f.name: f for f in fields(Source)}
 _REQUIRED = [n for n, f in _FIELDS.items() if f.default is MISSING]
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _PERIOD = re.compile(r"^\d{4}(Q[1-4])?$")
-# A third-party file must be pinned: a commit in raw.githubusercontent.com URLs, a version on npm.
+# A file served from a repository must be pinned: a commit in raw.githubusercontent.com URLs,
+# a version on npm (a branch name would let the bytes change under the registered sha256).
 _PINNED = (re.compile(r"^https://raw\.githubusercontent\.com/[^/]+/[^/]+/[0-9a-f]{40}/"),
-           re.compile(r"^https://cdn\.jsdelivr\.net/npm/[^/]+@\d[^/]*/"))
+           re.compile(r"^https://cdn\.jsdelivr\.net/npm/(@[^/]+/)?[^/@]+@\d[^/]*/"))
 _REGISTRY_FIX = "correct the entry in data/sources.toml, or restore it from git (git checkout data/sources.toml)"
 
 
@@ -120,8 +125,10 @@ def _check_entry(entry: object, i: int, path: Path) -> Source:
         url = entry.get(key, "")
         if url and not url.startswith("https://"):
             raise DataError(path, f"{name}: {key} {url!r} is not an https:// URL", _REGISTRY_FIX)
-    if entry["url"] and entry["third_party"] and not any(p.match(entry["url"]) for p in _PINNED):
-        raise DataError(path, f"{name}: the third-party url {entry['url']!r} is not pinned to a "
+    hosted = entry["url"].startswith(("https://raw.githubusercontent.com/",
+                                      "https://cdn.jsdelivr.net/"))
+    if hosted and not any(p.match(entry["url"]) for p in _PINNED):
+        raise DataError(path, f"{name}: the repository url {entry['url']!r} is not pinned to a "
                         "commit or a version, so its bytes can change under the registered sha256",
                         "replace the branch name in the URL by the commit hash of the file")
     for key in ("first_period", "last_period"):
@@ -195,7 +202,18 @@ def provenance_table(registry: dict[str, Source] | None = None) -> pd.DataFrame:
 
 
 def verify(src: Source, path: Path) -> None:
-    """Raise :class:`DataError` unless ``path`` has the registered sha256."""
+    """Raise :class:`DataError` unless ``path`` has the registered sha256 (for an
+    optional source: the sha256 of its lock file)."""
+    if src.optional:
+        from reindus import full_resolution
+
+        full_resolution.verify_lock(path)
+        return
+    if not path.is_file():
+        raise DataError(path, f"the file of source {src.id!r} is "
+                        + ("a folder" if path.is_dir() else "missing"),
+                        "run `reindus fetch`" + (" (optional sources: `reindus fetch --full`)"
+                                                 if src.optional else ""))
     digest = sha256_file(path)
     if digest != src.sha256:
         raise DataError(path, f"sha256 mismatch for source {src.id!r}: expected {src.sha256}, "

@@ -62,6 +62,7 @@ NOTEBOOK_SOURCES: dict[str, list[str]] = {
     "04-intercommunalites": ["urssaf", "insee", "press"],
     # 05 draws its map of labelled territories without maps.choropleth: IGN declared here
     "05-territoires-d-industrie": ["urssaf", "insee", "anct", "ign"],
+    "06-claims-against-evidence": ["urssaf", "insee", "press"],
 }
 _SOURCES_ATTR = "_reindus_sources"
 
@@ -154,11 +155,21 @@ def figure_sources(fig: Any) -> list[str]:
 
 
 def draw_source_line(fig: Any, text: str) -> Any:
-    """Write ``text`` in small grey type under the figure (replacing an earlier one)."""
+    """Write ``text`` in small grey type under everything the figure draws.
+
+    The line goes below the lowest artist (rotated tick labels, a colour bar,
+    an x label), so it never overlaps them; an earlier source line is replaced.
+    """
     for t in list(fig.texts):
         if t.get_gid() == "reindus-source":
             t.remove()
-    return fig.text(0.005, -0.005, text, ha="left", va="top", fontsize=7, color="#555555",
+    try:
+        bbox = fig.get_tightbbox(fig.canvas.get_renderer())  # inches
+        x = bbox.x0 / fig.get_figwidth()
+        y = (bbox.y0 - 4 / 72) / fig.get_figheight()
+    except Exception:  # noqa: BLE001 - a backend without renderer: fall back below the axes
+        x, y = 0.005, -0.005
+    return fig.text(x, y, text, ha="left", va="top", fontsize=7, color="#555555",
                     gid="reindus-source", transform=fig.transFigure)
 
 
@@ -269,6 +280,70 @@ def label_line_ends(ax: Any, frame: pd.DataFrame, *, x: str, y: str, by: str,
         ax.annotate(str(text), (xv, yv), xytext=(3, 0), textcoords="offset points",
                     fontsize=fontsize, color=color, va="center", annotation_clip=False)
     return [str(k) for k in picked[by]]
+
+
+def _line_keys(frame: pd.DataFrame, ys: list[np.ndarray]) -> list[str] | None:
+    """Name of each line from the plotted data: the label column whose groups hold its values.
+
+    A column qualifies when every line's y values equal (to 1e-3 relative) one
+    group's values of some numeric column, each line a different group. Names
+    (``region``) are preferred to codes (``region_code``).
+    """
+    text_cols = [c for c in frame.columns
+                 if (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c]))
+                 and 2 <= frame[c].nunique() <= 200]
+    text_cols.sort(key=lambda c: str(c).endswith("code"))
+    num_cols = [c for c in frame.columns if pd.api.types.is_float_dtype(frame[c])
+                or pd.api.types.is_integer_dtype(frame[c])]
+    for key in text_cols:
+        groups = {str(k): g for k, g in frame.groupby(key, sort=False)}
+        for col in num_cols:
+            found: list[str] = []
+            for y in ys:
+                hit = next((k for k, g in groups.items() if len(g) == len(y) and k not in found
+                            and np.allclose(g[col].to_numpy(dtype="float64"), y, rtol=1e-3,
+                                            atol=1e-9, equal_nan=True)), None)
+                if hit is None:
+                    break
+                found.append(hit)
+            if len(found) == len(ys):
+                return found
+    return None
+
+
+def label_unlabelled_lines(fig: Any, data: pd.DataFrame, n: int = 2, min_lines: int = 4
+                           ) -> list[str]:
+    """Name the extreme anonymous lines of a spaghetti plot, found from the plotted data.
+
+    On each axes with at least ``min_lines`` lines that have no legend label,
+    each such line is matched to the series of ``data`` that it draws
+    (:func:`_line_keys`); the ``n`` with the highest and the ``n`` with the
+    lowest last value get their name at their right end. Nothing is drawn when
+    the lines cannot all be matched. Returns the names written.
+    """
+    written: list[str] = []
+    for ax in fig.axes:
+        lines = [ln for ln in ax.get_lines() if ln.get_label().startswith("_")
+                 and len(np.atleast_1d(ln.get_ydata())) >= 3]
+        if len(lines) < min_lines:
+            continue
+        ys = [np.asarray(ln.get_ydata(), dtype="float64") for ln in lines]
+        keys = _line_keys(data, ys)
+        if keys is None:
+            continue
+        last = [(y[np.isfinite(y)][-1] if np.isfinite(y).any() else np.nan, i)
+                for i, y in enumerate(ys)]
+        ranked = sorted((v, i) for v, i in last if np.isfinite(v))
+        picked = ranked[-n:][::-1] + ranked[:n] if len(ranked) > 2 * n else ranked[::-1]
+        for _, i in picked:
+            line = lines[i]
+            x = np.asarray(line.get_xdata())
+            ok = np.isfinite(ys[i])
+            ax.annotate(keys[i], (x[ok][-1], ys[i][ok][-1]), xytext=(3, 0),
+                        textcoords="offset points", fontsize=7, color="#444444", va="center",
+                        annotation_clip=False, gid="reindus-line-label")
+            written.append(keys[i])
+    return written
 
 
 def percent_from_log_points(values: Any) -> Any:

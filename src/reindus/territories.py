@@ -732,9 +732,53 @@ def zone_intensity_panel(zone_quarterly: pd.DataFrame, shares: pd.DataFrame) -> 
     return z.sort_values(["zone_code", "quarter"]).reset_index(drop=True)
 
 
+def zone_industry_panel(zone_employment: pd.DataFrame, shares: pd.DataFrame) -> pd.DataFrame:
+    r"""Industry relative to the other sectors of each zone d'emploi, by year, with intensity.
+
+    From :func:`reindus.data.zone_employment` (zone x NA38 x year), industry
+    (``a5 == 'BE'``) and all other sectors are summed over the zone x sector
+    cells observed in *every* year (cells withheld for secrecy in some year
+    are left out of all years, so the sums compare the same cells). The
+    outcome is
+
+    .. math:: r_{zt} = \log I_{zt} - \log O_{zt},
+
+    industry relative to the zone's other sectors: anything common to a
+    zone's whole labour market (local demand, commuting, the zone's own
+    cycle) cancels, and an effect of the label on industry shows as a change
+    of :math:`r` where the labelled share is high.
+
+    Returns
+    -------
+    pandas.DataFrame
+        zone_code, year, industry, other, log_ratio, intensity; zones without
+        industry or other-sector employment in some year are dropped.
+    """
+    ze = zone_employment
+    if ze.duplicated(["zone_code", "sector_code", "year"]).any():
+        raise ValueError("zone_employment has duplicated (zone_code, sector_code, year) rows")
+    wide = ze.pivot(index=["zone_code", "sector_code"], columns="year", values="employment")
+    wide = wide.dropna()
+    ind = ze.drop_duplicates("sector_code").set_index("sector_code")["a5"].eq("BE")
+    is_ind = wide.index.get_level_values("sector_code").map(ind).to_numpy(dtype=bool)
+    ind_sum = wide[is_ind].groupby("zone_code").sum()
+    oth_sum = wide[~is_ind].groupby("zone_code").sum()
+    ind_sum, oth_sum = ind_sum.align(oth_sum, join="inner")
+    ok = (ind_sum > 0).all(axis=1) & (oth_sum > 0).all(axis=1)
+    ind_sum, oth_sum = ind_sum[ok], oth_sum[ok]
+    out = (pd.DataFrame({"industry": ind_sum.stack(), "other": oth_sum.stack()}).reset_index()
+           .rename(columns={"level_1": "year"}))
+    out.columns = ["zone_code", "year", "industry", "other"]
+    out["year"] = out["year"].astype("int64")
+    out["log_ratio"] = np.log(out["industry"]) - np.log(out["other"])
+    out = out.merge(shares[["zone_code", "ti_share"]], on="zone_code", how="inner")
+    return (out.rename(columns={"ti_share": "intensity"})
+            .sort_values(["zone_code", "year"]).reset_index(drop=True))
+
+
 def intensity_event_study(zpanel: pd.DataFrame, *, outcome: str = "log_employment",
-                          start_year: int = 2019, cluster: str | None = None,
-                          level: float = 0.95) -> EstimateResult:
+                          start_year: int = 2019, period: str = "quarter",
+                          cluster: str | None = None, level: float = 0.95) -> EstimateResult:
     r"""Event study with a continuous treatment intensity on the quarterly zone panel.
 
     .. math::
@@ -751,17 +795,23 @@ def intensity_event_study(zpanel: pd.DataFrame, *, outcome: str = "log_employmen
     the joint :math:`F(q, G-1)` of the leads. Fitted by
     :func:`reindus.evaluation.fixed_effects.fe_fit` (zone and quarter
     effects absorbed), errors clustered by zone (default; serial
-    correlation within zone) or ``cluster``.
+    correlation within zone) or ``cluster``. ``period`` is the time column
+    (``quarter`` for the quarterly panel, ``year`` for annual data); the
+    coefficients are by calendar year either way.
     """
-    need = ["zone_code", "quarter", "year", outcome, "intensity"]
+    need = ["zone_code", period, "year", outcome, "intensity"]
     if missing := [c for c in need if c not in zpanel.columns]:
         raise ValueError(f"zone panel lacks column(s) {missing}")
-    Y = zpanel.pivot(index="zone_code", columns="quarter", values=outcome).sort_index()
+    Y = zpanel.pivot(index="zone_code", columns=period, values=outcome).sort_index()
     if Y.isna().any().any():
         raise ValueError("zone panel is unbalanced: every zone needs every quarter")
     units = zpanel.drop_duplicates("zone_code").set_index("zone_code").loc[Y.index]
     s_z = units["intensity"].to_numpy(dtype=float)
-    years = np.array([q.year for q in Y.columns])
+    if period == "year":
+        years = Y.columns.to_numpy(dtype=int)
+    else:
+        year_of = zpanel.drop_duplicates(period).set_index(period)["year"]
+        years = year_of.reindex(Y.columns).to_numpy(dtype=int)
     ref = start_year - 1
     ks = [int(k) for k in np.unique(years) if k != ref]
     if ref not in years or not any(k < ref for k in ks):
@@ -788,8 +838,8 @@ def intensity_event_study(zpanel: pd.DataFrame, *, outcome: str = "log_employmen
         estimate=est, ci=(est - q * se_avg, est + q * se_avg),
         p_value=float(2 * stats.t.sf(abs(est) / se_avg, G - 1)), method="intensity_event_study",
         inference=f"cluster_{cluster or 'zone'}", treated=[], controls=[],
-        periods={"pre": (str(Y.columns[0]), f"{ref}Q4"), "post": (f"{start_year}Q1",
-                                                                   str(Y.columns[-1])),
+        periods={"pre": (str(Y.columns[0]), str(ref)), "post": (str(start_year),
+                                                                str(Y.columns[-1])),
                  "reference": ref},
         n_obs=int(Y.size), level=level,
         diagnostics={"pretrend": {"F": F, "df1": df1, "df2": G - 1,
@@ -897,9 +947,19 @@ def zone_ti_shares(contours_epci, contours_zone, membership: pd.DataFrame,
     and its EPT, which overlap: the Métropole's own polygon is dropped and each
     EPT gets the Métropole's employment in proportion to its 2022 population.
     """
+    return zone_ti_shares_by_wave(contours_epci, contours_zone, membership, employment,
+                                  indicators, epci_members, waves=(wave,), year=year,
+                                  grand_paris=grand_paris)[wave]
+
+
+def zone_ti_shares_by_wave(contours_epci, contours_zone, membership: pd.DataFrame,
+                           employment: pd.DataFrame, indicators: pd.DataFrame,
+                           epci_members: pd.DataFrame, *, waves: Sequence[int] = (1, 2),
+                           year: int = 2019, grand_paris: str = "200054781"
+                           ) -> dict[int, pd.DataFrame]:
+    """:func:`zone_ti_shares` for several waves, overlaying the boundaries once."""
     import geopandas as gpd
 
-    m = membership[membership["wave"] == wave]
     emp = employment[employment["year"] == year].set_index("code")["employment"].astype(float)
     pop = indicators.set_index("epci_code")["P22_POP"].astype(float)
     e = contours_epci[["epci_code", "geometry"]].copy()
@@ -911,23 +971,27 @@ def zone_ti_shares(contours_epci, contours_zone, membership: pd.DataFrame,
         # counted through its EPT: keeping the Métropole's polygon would count it twice
         e = e[e["epci_code"] != grand_paris]
     e["employment"] = e["employment"].fillna(0.0)
-    labelled = set(m.loc[m["member_type"].isin(["epci", "ept"]), "epci_code"])
-    com = m[m["member_type"] == "commune"]
-    mem = epci_members.assign(population=epci_members["population"].astype(float))
-    tot = mem.groupby("epci_code")["population"].sum()
-    listed = mem[mem["commune_code"].isin(_commune_codes(com, epci_members))]
-    part = listed.groupby("epci_code")["population"].sum() / tot
-    e["labelled"] = np.where(e["epci_code"].isin(labelled), 1.0,
-                             e["epci_code"].map(part).fillna(0.0))
     ov = gpd.overlay(e, contours_zone[["zone_code", "geometry"]], how="intersection",
                      keep_geom_type=True)
     ov["area"] = ov.geometry.area
     ov["a"] = ov["area"] / ov.groupby("epci_code")["area"].transform("sum")
     ov["emp"] = ov["a"] * ov["employment"]
-    ov["emp_ti"] = ov["emp"] * ov["labelled"]
-    z = ov.groupby("zone_code")[["emp", "emp_ti"]].sum()
-    return pd.DataFrame({"zone_code": z.index, "ti_share": (z["emp_ti"] / z["emp"]).to_numpy()}
-                        ).fillna({"ti_share": 0.0})
+    mem = epci_members.assign(population=epci_members["population"].astype(float))
+    tot = mem.groupby("epci_code")["population"].sum()
+    out = {}
+    for wave in waves:
+        m = membership[membership["wave"] == wave]
+        labelled = set(m.loc[m["member_type"].isin(["epci", "ept"]), "epci_code"])
+        com = m[m["member_type"] == "commune"]
+        listed = mem[mem["commune_code"].isin(_commune_codes(com, epci_members))]
+        part = listed.groupby("epci_code")["population"].sum() / tot
+        lab = np.where(ov["epci_code"].isin(labelled), 1.0,
+                       ov["epci_code"].map(part).fillna(0.0))
+        z = ov.assign(emp_ti=ov["emp"] * lab).groupby("zone_code")[["emp", "emp_ti"]].sum()
+        out[wave] = pd.DataFrame({"zone_code": z.index,
+                                  "ti_share": (z["emp_ti"] / z["emp"]).to_numpy()}
+                                 ).fillna({"ti_share": 0.0})
+    return out
 
 
 def _commune_codes(commune_members: pd.DataFrame, epci_members: pd.DataFrame) -> list[str]:

@@ -6,6 +6,15 @@ control), :mod:`.staggered` (Callaway–Sant'Anna), :mod:`.robustness`,
 :mod:`.panel` (the regional panel and treatment dates) and :mod:`.simulate`
 (synthetic panels for validation). Every estimator returns an
 :class:`~reindus.evaluation.results.EstimateResult`.
+
+The same estimators serve one treated region and hundreds of treated units
+(the Territoires d'industrie EPCI of :mod:`reindus.territories`):
+:mod:`.fixed_effects` holds the shared weighted two-way demeaning and
+clustered fits, :mod:`.inference` the rule that picks randomisation /
+conformal / Conley–Taber inference for few treated clusters and
+cluster-robust or wild-bootstrap inference for many (``inference='auto'``),
+and :mod:`.ipw` the inverse-probability-weighted DiD with a statsmodels
+logit propensity score.
 """
 
 from reindus.evaluation.recommend import recommended

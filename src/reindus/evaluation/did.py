@@ -120,6 +120,7 @@ from reindus.evaluation.fixed_effects import (
     resolve_unit_weights,
     unit_values,
 )
+from reindus.evaluation.inference import count_clusters, inference_regime
 from reindus.evaluation.results import EstimateResult
 
 INFERENCE_METHODS = ("conformal", "conley_taber", "permutation", "wild", "cluster")
@@ -411,15 +412,17 @@ def did(
         unit and period dummies (otherwise the identical closed form; used by
         the simulations for speed).
     cluster, weights, strata, trends, absorbed_dof
+        (``inference='auto'`` picks the headline by the numbers of treated
+        and control clusters, see :func:`_auto_inference`.)
         The many-treated-units design (e.g. hundreds of EPCI): cluster
         column (constant within unit; default the unit), unit weights
         (column or mapping), a stratum column whose period effects are
         separate (e.g. region x year effects), unit covariates whose effect
         varies by period, and the absorbed dummies counted in the CR1 factor
         (default: all, as with explicit dummies; 0 when units nest in
-        clusters). With any of the first four, only the ``cluster`` and
-        ``wild`` methods are available, computed by
-        :func:`reindus.evaluation.fixed_effects.fe_fit`.
+        clusters). ``cluster`` and ``wild`` are then computed by
+        :func:`reindus.evaluation.fixed_effects.fe_fit`; with weights, strata
+        or trends they are the only methods available.
 
     Returns
     -------
@@ -427,6 +430,8 @@ def did(
         ``estimate`` is :math:`\hat\tau`; ``diagnostics`` holds every inference
         method, the pre/post means and counts.
     """
+    if inference == "auto":
+        inference, methods = _auto_inference(panel, unit, treated, controls, cluster, methods)
     methods = tuple(methods)
     unknown = sorted(set(methods) - set(INFERENCE_METHODS))
     if unknown:
@@ -453,9 +458,11 @@ def did(
     if cluster is not None or weights is not None or strata is not None or trends:
         general = _general_design(panel, unit, wp, cluster, weights, strata, trends,
                                   absorbed_dof)
+        # clusters alone leave the model unchanged: the placebo and conformal methods,
+        # which do not use clusters, still apply; weights, strata and trends change it
         other = sorted(set(methods) - {"cluster", "wild"})
-        if other:
-            raise ValueError(f"with cluster/weights/strata/trends only the 'cluster' and "
+        if other and (weights is not None or strata is not None or trends):
+            raise ValueError(f"with weights/strata/trends only the 'cluster' and "
                              f"'wild' methods are implemented; drop {other} from methods")
 
     tau, se = cluster_se(Y, D)
@@ -520,6 +527,27 @@ def did(
                      **({"note": note} if note else {}),
                      "gap_pre_mean": float(pre_mean), "gap_post_mean": float(post_mean)},
     )
+
+
+def _auto_inference(panel: pd.DataFrame, unit: str, treated: Any, controls: Any,
+                    cluster: str | None, methods: Iterable[str]) -> tuple[str, tuple[str, ...]]:
+    """``inference='auto'``: the regime of :func:`reindus.evaluation.inference.inference_regime`.
+
+    Few treated clusters: the permutation test headlines, as by default (all
+    requested methods run; see the module docstring for why not conformal). Many: cluster-robust inference headlines, with the wild cluster
+    bootstrap beside it; the placebo-based methods are dropped (they need
+    exchangeable units and would re-fit the model for every assignment).
+    """
+    tr = set(normalise_treated(treated))
+    u = panel[unit].astype(str)
+    keep = u.isin(tr) | (u.isin({str(c) for c in controls}) if controls is not None else True)
+    d = panel.loc[keep]
+    is_tr = d[unit].astype(str).isin(tr).to_numpy()
+    cl = d[unit].astype(str).to_numpy() if cluster is None else d[cluster].to_numpy()
+    regime = inference_regime(*count_clusters(is_tr, cl))
+    if regime == "many":
+        return "cluster", ("cluster", "wild")
+    return "permutation", tuple(methods)
 
 
 def detrend_pre(Y: np.ndarray, t0: int) -> np.ndarray:

@@ -260,6 +260,7 @@ def callaway_santanna(
     inference: Literal["auto", "permutation", "cluster"] = "auto",
     cluster: str | None = None,
     weights: str | pd.Series | dict | None = None,
+    n_boot: int = 0,
 ) -> EstimateResult:
     r"""Callaway–Sant'Anna ATT, with inference suited to few or many treated units.
 
@@ -291,6 +292,13 @@ def callaway_santanna(
         Unit weights (column or mapping unit -> weight), applied to both the
         cohort and the control means and to the cohort sizes of the
         aggregations; only with cluster inference.
+    n_boot
+        With cluster inference, draws of the multiplier (wild cluster)
+        bootstrap of Callaway and Sant'Anna (2021): Rademacher weights per
+        cluster on the summed influence functions give a *uniform* band for
+        the event-time profile, ``band_lo``/``band_hi`` in
+        ``diagnostics['event']`` (covering every :math:`\theta(e)` jointly),
+        and a bootstrap standard error of the headline. 0 (default): none.
 
     Returns
     -------
@@ -327,7 +335,7 @@ def callaway_santanna(
         inference = "cluster" if regime == "many" else "permutation"
     w = resolve_unit_weights(df, unit, wp.units, weights)
     if inference == "cluster":
-        return _cs_cluster(wp, G, w, cl, cluster, kw, aggregation, level)
+        return _cs_cluster(wp, G, w, cl, cluster, kw, aggregation, level, n_boot, seed)
     if w is not None:
         raise ValueError("weights are implemented with inference='cluster' only")
     gt = group_time_att(Y, G, **kw)
@@ -407,8 +415,8 @@ def _agg_influence(arr: np.ndarray, A: np.ndarray, psi_pi: dict[int, np.ndarray]
 
 
 def _cs_cluster(wp, G: np.ndarray, w: np.ndarray | None, cl: np.ndarray | None,
-                cluster: str | None, kw: dict, aggregation: str, level: float
-                ) -> EstimateResult:
+                cluster: str | None, kw: dict, aggregation: str, level: float,
+                n_boot: int = 0, seed: int = 0) -> EstimateResult:
     """Callaway–Sant'Anna with influence-function cluster-robust inference."""
     arr, A = gt_influence(wp.Y, G, weights=w, **kw)
     if not len(arr):
@@ -463,6 +471,25 @@ def _cs_cluster(wp, G: np.ndarray, w: np.ndarray | None, cl: np.ndarray | None,
         ev.append({"e": int(e), "att": th, "n_cohorts": int(np.unique(arr[m, 0]).size),
                    "se": s_, "ci_lo": th - q * s_, "ci_hi": th + q * s_,
                    "cohorts": ",".join(wp.label(int(x)) for x in arr[m, 0])})
+    boot: dict = {}
+    if n_boot > 0:
+        # multiplier bootstrap: theta* - theta = sum_c v_c (sum_{i in c} a_i), v_c = +-1
+        es_ = sorted(theta_e)
+        Se = np.zeros((len(es_), n_cl))
+        for j, e in enumerate(es_):
+            np.add.at(Se[j], ids, infl_e[e])
+        Sh = np.zeros(n_cl)
+        np.add.at(Sh, ids, parts[aggregation][1])
+        v = np.random.default_rng(seed).choice([-1.0, 1.0], size=(n_boot, n_cl))
+        scale = np.sqrt(n_cl / (n_cl - 1))
+        dev_e = scale * v @ Se.T  # (B, E)
+        se_e = np.array([r["se"] for r in ev])
+        tmax = np.abs(dev_e / np.where(se_e > 0, se_e, np.inf)).max(axis=1)
+        crit = float(np.quantile(tmax, level))
+        for r, s_e in zip(ev, se_e, strict=True):
+            r["band_lo"], r["band_hi"] = r["att"] - crit * s_e, r["att"] + crit * s_e
+        boot = {"n_boot": n_boot, "uniform_critical_value": crit,
+                "se_headline": float((scale * v @ Sh).std(ddof=1)), "weights": "rademacher"}
     pre = arr[:, 1] < arr[:, 0] - kw["anticipation"]
     if pre.any():
         bp, Vp = att[pre], V[np.ix_(pre, pre)]
@@ -496,5 +523,5 @@ def _cs_cluster(wp, G: np.ndarray, w: np.ndarray | None, cl: np.ndarray | None,
                      "n_clusters": n_cl, "n_treated": len(treated),
                      "n_controls": int((~np.isfinite(G)).sum()),
                      "control_group": kw["control_group"], "base_period": kw["base_period"],
-                     "weighted": w is not None},
+                     "weighted": w is not None, "multiplier_bootstrap": boot},
         details=details)

@@ -49,7 +49,7 @@ _NUMBER_HINT = ("counts and amounts are plain numbers with a decimal point: no t
                 "left blank")
 
 
-def to_number(values: pd.Series, path: Path, column: str) -> pd.Series:
+def to_number(values: pd.Series, path: Path, column: str, *, unit: str = "line") -> pd.Series:
     """Numeric text -> float64; names line, column and value of the first non-number."""
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return values.astype("float64")
@@ -57,29 +57,34 @@ def to_number(values: pd.Series, path: Path, column: str) -> pd.Series:
     bad = num.isna() & values.notna()
     if bad.any():
         raise DataError(path, f"non-numeric value {values[bad].iloc[0]!r} in column {column!r} "
-                        f"({_line(values, bad)})", f"{_NUMBER_HINT}; correct that value or {REFETCH}")
+                        f"({_line(values, bad, unit)})",
+                        f"{_NUMBER_HINT}; correct that value or {REFETCH}")
     return num.astype("float64")
 
 
-def to_int(values: pd.Series, path: Path, column: str, *, nullable: bool = False) -> pd.Series:
+def to_int(values: pd.Series, path: Path, column: str, *, nullable: bool = False,
+           unit: str = "line") -> pd.Series:
     """Numeric text -> integers; names line, column and value of the first bad value."""
-    num = to_number(values, path, column)
+    num = to_number(values, path, column, unit=unit)
     if not nullable and num.isna().any():
-        raise DataError(path, f"missing value in column {column!r} ({_line(values, num.isna())})",
+        raise DataError(path, f"missing value in column {column!r} "
+                        f"({_line(values, num.isna(), unit)})",
                         f"fill it in or {REFETCH}")
     frac = num.notna() & (num % 1 != 0)
     if frac.any():
         raise DataError(path, f"non-integer count {values[frac].iloc[0]!r} in column {column!r} "
-                        f"({_line(values, frac)})", f"{_NUMBER_HINT}; correct that value or {REFETCH}")
+                        f"({_line(values, frac, unit)})",
+                        f"{_NUMBER_HINT}; correct that value or {REFETCH}")
     return num.astype("Int64" if nullable else "int64")
 
 
-def non_negative(values: pd.Series, path: Path, column: str, *, where: str = "") -> None:
+def non_negative(values: pd.Series, path: Path, column: str, *, where: str = "",
+                 unit: str = "line") -> None:
     """Counts and employment cannot be negative (``where`` says which part, if any)."""
     neg = (values < 0).fillna(False).astype(bool)
     if neg.any():
         raise DataError(path, f"negative value {values[neg].iloc[0]!r} in column {column!r} "
-                        f"({_line(values, neg)}{where}), which holds counts",
+                        f"({_line(values, neg, unit)}{where}), which holds counts",
                         f"correct that value or {REFETCH}")
 
 
@@ -98,20 +103,22 @@ def known_codes(values: pd.Series, allowed: Iterable[str], path: Path, column: s
                         f"reference ({reference}) if the producer changed its nomenclature")
 
 
-def unique_keys(df: pd.DataFrame, keys: Sequence[str], path: Path) -> None:
+def unique_keys(df: pd.DataFrame, keys: Sequence[str], path: Path, unit: str = "line") -> None:
     """One row per key: duplicates would be double-counted by every sum."""
     dup = df.duplicated(list(keys), keep=False)
     if dup.any():
         first = {k: str(v) for k, v in df.loc[dup, list(keys)].iloc[0].items()}
-        lines = [int(i) + 2 for i in df.index[dup][:3] if isinstance(i, (int, np.integer))]
-        at = f" (lines {lines})" if lines else ""
+        labels = [int(i) for i in df.index[dup][:3] if isinstance(i, (int, np.integer))]
+        if unit == "line":
+            labels = [i + 2 for i in labels]
+        at = f" ({unit}s {labels})" if labels else ""
         raise DataError(path, f"{int(dup.sum())} rows share a key {list(keys)}, e.g. {first}{at}: "
                         "they would be summed (counted twice)",
                         "remove the duplicated rows (each key must appear once) or " + REFETCH)
 
 
 def within_coverage(periods: pd.Series, source_id: str, path: Path, column: str,
-                    *, today: pd.Timestamp | None = None) -> None:
+                    *, today: pd.Timestamp | None = None, unit: str = "line") -> None:
     """Periods must lie in the source's declared coverage and not in the future.
 
     The coverage is ``first_period``..``last_period`` of the source in
@@ -133,7 +140,7 @@ def within_coverage(periods: pd.Series, source_id: str, path: Path, column: str,
     future = values > now
     if future.any():
         raise DataError(path, f"period {values[future].iloc[0]} in column {column!r} "
-                        f"({_line(values, future)}) is in the future (today is {today.date()})",
+                        f"({_line(values, future, unit)}) is in the future (today is {today.date()})",
                         f"correct the value, or {REFETCH}")
     if src.first_period and src.last_period:
         if quarterly:
@@ -143,7 +150,7 @@ def within_coverage(periods: pd.Series, source_id: str, path: Path, column: str,
         out = (values < lo) | (values > hi)
         if out.any():
             raise DataError(path, f"period {values[out].iloc[0]} in column {column!r} "
-                            f"({_line(values, out)}) is outside the coverage {src.first_period}.."
+                            f"({_line(values, out, unit)}) is outside the coverage {src.first_period}.."
                             f"{src.last_period} declared for source {source_id!r} in "
                             "data/sources.toml",
                             "correct the value; if the producer published a new vintage on "

@@ -31,12 +31,21 @@ def _stamp(path: Path) -> tuple[str, int, int]:
     if not path.is_file():
         raise DataError(path, "reference file not found (needed to check codes)",
                         "run `reindus fetch`")
+    path = path.resolve()  # symlinked copies share one cache entry
     st = path.stat()
     return str(path), st.st_size, st.st_mtime_ns
 
 
+@functools.lru_cache(maxsize=8)
+def _parsed(stamp: tuple[str, int, int]) -> object:
+    """One parse per file version and process: the COG communes file is 8.6 MB."""
+    return read_json_checked(Path(stamp[0]))
+
+
 def _records(path: Path, required: tuple[str, ...]) -> list[dict]:
-    obj = read_json_checked(path)
+    """The records of a JSON array, each checked for the required fields (read-only:
+    the parsed list is shared through a cache, so callers must not modify it)."""
+    obj = _parsed(_stamp(path))
     if not isinstance(obj, list) or not obj:
         raise DataError(path, "expected a non-empty JSON array of records", ck.REFETCH)
     for i, rec in enumerate(obj):
@@ -70,7 +79,7 @@ def _codes(stamp: tuple[str, int, int], kind: str, metro: bool = False) -> froze
         recs = _records(path, ("code", "nom", "type"))
         return frozenset(r["code"] for r in recs)
     if kind == "zone_emploi":
-        topo = read_json_checked(path)
+        topo = _parsed(stamp)
         try:
             geoms = [g for obj in topo["objects"].values() for g in obj["geometries"]]
             return frozenset(str(g["properties"]["ze2020"]) for g in geoms)
@@ -114,4 +123,16 @@ def check(values, raw_dir: Path, kind: str, path: Path, column: str,
         vals = set(values.dropna())
         allowed |= {v for v in vals if isinstance(v, str) and len(v) == 4 and v.isdigit()
                     and v[:2] in drom}
-    ck.known_codes(values, allowed, path, column, kind.replace("_", " "), where(kind), unit=unit)
+    what = {"zone_emploi": "zone d'emploi"}.get(kind, kind)
+    ck.known_codes(values, allowed, path, column, what, where(kind), unit=unit)
+
+
+@functools.lru_cache(maxsize=4)
+def _commune_regions(stamp: tuple[str, int, int]) -> dict[str, str]:
+    recs = _records(Path(stamp[0]), ("code", "nom", "type"))
+    return {r["code"]: r.get("region") for r in recs if r["type"] == "commune-actuelle"}
+
+
+def commune_regions(raw_dir: Path) -> dict[str, str]:
+    """Current commune code -> region code (COG 2026), cached per file."""
+    return _commune_regions(_stamp(get("cog_communes").raw_path(raw_dir)))

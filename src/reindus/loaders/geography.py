@@ -37,7 +37,7 @@ def load_regions(raw_dir: Path) -> pd.DataFrame:
     """
     df, path = _json_frame(raw_dir, "cog_regions", ["code", "nom", "zone", "chefLieu"])
     df = df[df["zone"].isin(["metro", "drom"])]
-    ck.unique_keys(df, ["code"], path)
+    ck.unique_keys(df, ["code"], path, unit="record")
     # The Urssaf loaders check region codes against reindus.schemas: both lists must agree.
     if set(df["code"]) != set(schemas.REGION_CODES):
         raise DataError(path, f"the COG regions {sorted(df['code'])} differ from the region codes "
@@ -53,8 +53,8 @@ def load_departements(raw_dir: Path) -> pd.DataFrame:
     """The 101 départements: departement_code, departement, region_code, zone (COM dropped)."""
     df, path = _json_frame(raw_dir, "cog_departements", ["code", "nom", "region", "zone"])
     df = df[df["zone"].isin(["metro", "drom"])]
-    ck.unique_keys(df, ["code"], path)
-    ref.check(df["region"], raw_dir, "region", path, "region")
+    ck.unique_keys(df, ["code"], path, unit="record")
+    ref.check(df["region"], raw_dir, "region", path, "region", unit="record")
     return (df.rename(columns={"code": "departement_code", "nom": "departement",
                                "region": "region_code"})
             [["departement_code", "departement", "region_code", "zone"]]
@@ -79,11 +79,13 @@ def load_communes(raw_dir: Path) -> pd.DataFrame:
             raise DataError(path, f"record {i} (commune {df['code'].iloc[i]!r}) lacks the field "
                             f"{field!r}", "restore the official COG file: " + ck.REFETCH)
     df = df[df["type"] == "commune-actuelle"]
-    ck.unique_keys(df, ["code"], path)
+    ck.unique_keys(df, ["code"], path, unit="record")
     current = df["zone"].isin(["metro", "drom"])  # communes of overseas collectivities aside
-    ref.check(df.loc[current, "departement"], raw_dir, "departement", path, "departement")
-    ref.check(df.loc[current, "region"], raw_dir, "region", path, "region")
-    ck.non_negative(pd.to_numeric(df["population"], errors="coerce"), path, "population")
+    ref.check(df.loc[current, "departement"], raw_dir, "departement", path, "departement",
+              unit="record")
+    ref.check(df.loc[current, "region"], raw_dir, "region", path, "region", unit="record")
+    ck.non_negative(pd.to_numeric(df["population"], errors="coerce"), path, "population",
+                    unit="record")
     out = pd.DataFrame({
         "commune_code": df["code"], "commune": df["nom"],
         "departement_code": df["departement"], "region_code": df["region"],
@@ -105,7 +107,7 @@ def load_epci_members(raw_dir: Path) -> pd.DataFrame:
             rows.append((e["code"], m["code"], m["nom"], m.get("populationMunicipale")))
     out = pd.DataFrame(rows, columns=["epci_code", "commune_code", "commune", "population"])
     out["population"] = out["population"].astype("Int64")
-    ck.unique_keys(out, ["commune_code"], path)  # a commune belongs to one EPCI
+    ck.unique_keys(out, ["commune_code"], path, unit="member")  # a commune belongs to one EPCI
     return out.sort_values(["epci_code", "commune_code"]).reset_index(drop=True)
 
 
@@ -118,7 +120,7 @@ def load_epci(raw_dir: Path) -> pd.DataFrame:
     """
     df, path = _json_frame(raw_dir, "cog_epci", ["code", "nom", "type", "populationMunicipale",
                                                  "membres"])
-    ck.unique_keys(df, ["code"], path)
+    ck.unique_keys(df, ["code"], path, unit="record")
     ck.known_codes(df["type"], _EPCI_TYPES, path, "type", "EPCI type")
     members = load_epci_members(raw_dir)
     communes = load_communes(raw_dir)[["commune_code", "departement_code", "region_code"]]
@@ -164,15 +166,28 @@ def _read_geo(path: Path):
         raise DataError(path, f"not a readable TopoJSON/GeoJSON file ({exc})", ck.REFETCH) from None
 
 
-def _check_degrees(gdf, path: Path) -> None:
-    """Coordinates read as longitude/latitude must look like degrees."""
+def _check_crs(gdf, path: Path) -> None:
+    """The declared CRS must agree with the coordinates.
+
+    No CRS or a geographic one: coordinates must be degrees (|x| <= 180,
+    |y| <= 90). A projected CRS (metres) with coordinates that all fit in
+    degree ranges is a contradiction too (e.g. EPSG:2154 declared on
+    longitude/latitude: France would be a few metres wide).
+    """
     x0, y0, x1, y1 = gdf.total_bounds
-    if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
-        declared = gdf.crs.to_string() if gdf.crs is not None else "none (WGS84 assumed)"
+    degrees = -180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90
+    declared = gdf.crs.to_string() if gdf.crs is not None else "none, WGS84 assumed"
+    span = f"x {x0:.4g}..{x1:.4g}, y {y0:.4g}..{y1:.4g}"
+    if (gdf.crs is None or gdf.crs.is_geographic) and not degrees:
         raise DataError(path, f"the CRS ({declared}) contradicts the coordinates: they span "
-                        f"x {x0:.0f}..{x1:.0f}, y {y0:.0f}..{y1:.0f}, which are not degrees",
+                        f"{span}, which are not degrees",
                         "declare the CRS the coordinates are in (e.g. EPSG:2154 for Lambert-93), "
                         "or " + ck.REFETCH)
+    if gdf.crs is not None and gdf.crs.is_projected and degrees:
+        raise DataError(path, f"the CRS ({declared}) contradicts the coordinates: it is "
+                        f"projected (metres) but they span {span}, which are degrees",
+                        "remove the crs member (the coordinates are WGS84) or declare "
+                        "EPSG:4326, or " + ck.REFETCH)
 
 
 def repair_geometries(gdf, path: Path):
@@ -219,8 +234,7 @@ def _contours(raw_dir: Path, source_id: str, rename: dict[str, str],
     if missing:
         raise DataError(path, f"missing properties {missing}", ck.REFETCH)
     declared = gdf.crs.to_string() if gdf.crs is not None else "none, WGS84 assumed"
-    if gdf.crs is None or gdf.crs.is_geographic:
-        _check_degrees(gdf, path)
+    _check_crs(gdf, path)
     if gdf.crs is None:
         gdf = gdf.set_crs("EPSG:4326")
     gdf = gdf.rename(columns=rename)[[*rename.values(), "geometry"]].to_crs(LAMBERT93)
@@ -234,7 +248,7 @@ def _contours(raw_dir: Path, source_id: str, rename: dict[str, str],
                         "declare the CRS the coordinates are in, or " + ck.REFETCH)
     first = next(iter(rename.values()))
     gdf[first] = gdf[first].astype(str)
-    ck.unique_keys(gdf, [first], path)
+    ck.unique_keys(gdf, [first], path, unit="feature")
     if reference is not None:
         ref.check(gdf[first], raw_dir, reference, path, first, extra=extra, unit="feature")
         if complete:
@@ -282,9 +296,11 @@ def load_contours_region_outre_mer(raw_dir: Path):
     missing = [c for c in ("code", "nom") if c not in gdf.columns]
     if missing:
         raise DataError(path, f"missing properties {missing}", ck.REFETCH)
-    _check_degrees(gdf, path)
+    _check_crs(gdf, path)
+    if gdf.crs is not None and gdf.crs.is_projected:
+        gdf = gdf.to_crs("EPSG:4326")
     gdf = gdf.rename(columns={"code": "region_code", "nom": "region"})
-    ck.unique_keys(gdf, ["region_code"], path)
+    ck.unique_keys(gdf, ["region_code"], path, unit="feature")
     ref.check(gdf["region_code"], raw_dir, "region", path, "region_code", unit="feature")
     ck.complete(gdf, {"region_code": ref.codes(raw_dir, "region")}, path, "region")
     gdf = repair_geometries(gdf[["region_code", "region", "geometry"]], path)

@@ -53,13 +53,13 @@ def load_national_checks(raw_dir: Path) -> pd.DataFrame:
     a5 = _records(path, ["year", "na5", "eff"])
     part = pd.DataFrame({
         "dataset": "employment_a5", "series": a5["na5"].astype(str),
-        "year": ck.to_int(a5["year"], path, "year"),
-        "value": ck.to_number(a5["eff"], path, "eff"),
+        "year": ck.to_int(a5["year"], path, "year", unit="record"),
+        "value": ck.to_number(a5["eff"], path, "eff", unit="record"),
         "unit": "persons (total employment)",
     })
-    ck.non_negative(part["value"], path, "eff")
-    ck.unique_keys(part, ["series", "year"], path)
-    ck.within_coverage(part["year"], "insee_emploi_france_a5", path, "year")
+    ck.non_negative(part["value"], path, "eff", unit="record")
+    ck.unique_keys(part, ["series", "year"], path, unit="record")
+    ck.within_coverage(part["year"], "insee_emploi_france_a5", path, "year", unit="record")
     parts.append(part)
     out = pd.concat(parts, ignore_index=True)
     return out.sort_values(["dataset", "series", "year"]).reset_index(drop=True)
@@ -74,7 +74,7 @@ def load_epci_indicators(raw_dir: Path) -> pd.DataFrame:
     """
     path = raw_dir / get("insee_epci_indicateurs").file
     df = _records(path, ["code", "libelle", "type_epci", "P22_POP", "eco_sectindus_pct_22"])
-    ck.unique_keys(df, ["code"], path)
+    ck.unique_keys(df, ["code"], path, unit="record")
     df = df[df["code"] != "00FR"]
     # Paris and its établissements publics territoriaux (EPT) stand in for the Métropole du
     # Grand Paris: they are not EPCI of the COG but are in the written list of its parts.

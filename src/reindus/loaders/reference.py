@@ -21,7 +21,6 @@ from reindus.errors import DataError
 from reindus.io import read_delimited
 from reindus.loaders import _checks as ck
 from reindus.loaders import _reference as ref
-from reindus.sources import get
 
 DATE_STATUSES = ("confirmed", "announced_not_confirmed", "year_inferred")
 
@@ -55,10 +54,7 @@ def _check_places(raw: pd.DataFrame, raw_dir: Path | None, path: Path) -> None:
     ref.check(raw["region_code"], raw_dir, "region", path, "region_code")
     ref.check(raw["commune_code"], raw_dir, "commune", path, "commune_code")
     ref.check(raw["epci_code"], raw_dir, "epci", path, "epci_code")
-    communes = pd.DataFrame(ref._records(get("cog_communes").raw_path(raw_dir),
-                                         ("code", "nom", "type")))
-    region_of = (communes[communes["type"] == "commune-actuelle"]
-                 .set_index("code")["region"])
+    region_of = pd.Series(ref.commune_regions(raw_dir), dtype="object")
     has = raw["commune_code"].notna() & raw["commune_code"].isin(region_of.index)
     wrong = has & (raw["commune_code"].map(region_of) != raw["region_code"])
     if wrong.any():
@@ -101,13 +97,14 @@ def load_accords(raw_dir: Path | None = None, path: Path | None = None) -> pd.Da
     if raw["source"].isna().any():
         raise DataError(path, f"the row at line {int(raw['source'].isna().to_numpy().argmax()) + 2} "
                         "has no source", "give every row its source")
-    _check_places(raw, raw_dir, path)
     if raw["signed_on"].isna().any():
         raise DataError(path, f"missing signed_on (line "
                         f"{int(raw['signed_on'].isna().to_numpy().argmax()) + 2})",
                         "write the date as YYYY-MM-DD, YYYY-MM or YYYY")
     signed = [parse_partial_date(v, path, "signed_on") for v in raw["signed_on"]]
     _not_future(pd.Series(signed), raw, path, "signed_on")
+    # Checks within the file first, then against the COG files (which need `reindus fetch`).
+    _check_places(raw, raw_dir, path)
     day_known = raw["signed_on"].str.len() == 10
     out = raw[cols].copy()
     out.insert(4, "signed_date", pd.to_datetime(signed).astype("datetime64[ns]"))

@@ -221,18 +221,18 @@ def load_zone_employment(raw_dir: Path) -> pd.DataFrame:
     missing = [c for c in need if c not in raw.columns]
     if missing:
         raise DataError(path, f"missing column(s) {missing}", ck.REFETCH)
-    ck.unique_keys(raw, ["code_ze", "a38"], path)
+    ck.unique_keys(raw, ["code_ze", "a38"], path, unit="row")
     for col in ("eff_19", "eff_22", "eff_23", "eff_24"):
-        raw[col] = ck.to_number(raw[col], path, col)
-        ck.non_negative(raw[col], path, col)
-    ref.check(raw["code_ze"], raw_dir, "zone_emploi", path, "code_ze")
+        raw[col] = ck.to_number(raw[col], path, col, unit="row")
+        ck.non_negative(raw[col], path, col, unit="row")
+    ref.check(raw["code_ze"], raw_dir, "zone_emploi", path, "code_ze", unit="row")
     ck.complete(raw, {"code_ze": ref.codes(raw_dir, "zone_emploi")}, path,
                 "metropolitan zone d'emploi")
     long = raw.melt(id_vars=["code_ze", "a38", "a21", "a5", "lib"],
                     value_vars=["eff_19", "eff_22", "eff_23", "eff_24"],
                     var_name="year", value_name="employment")
     long["year"] = (2000 + long["year"].str[-2:].astype(int)).astype("int64")
-    ck.non_negative(long["employment"], path, "eff_*")
+    ck.non_negative(long["employment"], path, "eff_*", unit="row")
     regions = _zone_regions(raw_dir, long["code_ze"])
     out = (long.rename(columns={"code_ze": "zone_code", "a38": "sector_code", "lib": "sector"})
            .merge(regions, on="zone_code", how="left"))
@@ -312,14 +312,14 @@ def load_area_employment(raw_dir: Path) -> pd.DataFrame:
                         f"eff_total ({exc})", ck.REFETCH) from None
     ck.known_codes(raw["echelon"], _ECHELONS, path, "echelon", "geographic level")
     out = pd.DataFrame({"level": raw["echelon"].map(_ECHELONS), "code": raw["code"].astype(str),
-                        "year": ck.to_int(raw["year"], path, "year"),
-                        "employment": ck.to_int(raw["eff_total"], path, "eff_total")})
+                        "year": ck.to_int(raw["year"], path, "year", unit="row"),
+                        "employment": ck.to_int(raw["eff_total"], path, "eff_total", unit="row")})
     # Overseas region codes lost their leading zero in the aggregator's file.
     reg = out["level"] == "region"
     out.loc[reg, "code"] = out.loc[reg, "code"].str.zfill(2)
-    ck.non_negative(out["employment"], path, "eff_total")
-    ck.unique_keys(out, ["level", "code", "year"], path)
-    ck.within_coverage(out["year"], "urssaf_total_par_echelon", path, "year")
+    ck.non_negative(out["employment"], path, "eff_total", unit="row")
+    ck.unique_keys(out, ["level", "code", "year"], path, unit="row")
+    ck.within_coverage(out["year"], "urssaf_total_par_echelon", path, "year", unit="row")
     years = range(int(get("urssaf_total_par_echelon").first_period),
                   int(get("urssaf_total_par_echelon").last_period) + 1)
     for level, kind, extra, expected in (
@@ -329,7 +329,8 @@ def load_area_employment(raw_dir: Path) -> pd.DataFrame:
             ("epci", "epci", (ref.NO_EPCI,), None),
             ("commune", "commune", (), None)):
         part = out[out["level"] == level]
-        ref.check(part["code"], raw_dir, kind, path, f"code (echelon {level})", extra=extra)
+        ref.check(part["code"], raw_dir, kind, path, f"code (echelon {level})", extra=extra,
+                  unit="row")
         if expected is not None:  # Mayotte has no Urssaf series; every other unit must be there
             ck.complete(part, {"code": expected, "year": years}, path, f"{level} x year")
     ck.complete(out[out["level"] == "france"], {"year": years}, path, "france x year")

@@ -26,6 +26,7 @@ import os
 import shutil
 import sys
 import tempfile
+import warnings as warnings_module
 from pathlib import Path
 
 from reindus import config
@@ -95,22 +96,34 @@ def build_site(reports: Path | None = None, *, notebooks: list[Path] | None = No
         pages.write_pages(src, reports, book, nb_docs=nb_docs, run_docs=run_docs,
                           map_doc=map_doc, french_csvs=french)
         warnings = io.StringIO()
+        # MyST-NB extracts output images into <outdir>/../jupyter_execute before copying
+        # them to _images: beside reports/, i.e. in the project root. Removed after.
+        scratch_images = reports.parent / "jupyter_execute"
+        had_scratch = scratch_images.exists()
         repo = pages.repository_url(book)
         env_before = os.environ.get("REINDUS_BOOK_REPOSITORY")
         # conf.py reads the repository (launch buttons) from the environment
         os.environ["REINDUS_BOOK_REPOSITORY"] = repo
         os.environ["REINDUS_BOOK_BRANCH"] = str(book.get("branch") or "main")
         try:
-            app = Sphinx(str(src), str(BOOK_DIR), str(reports), str(Path(tmp) / "doctrees"),
-                         "html", confoverrides={"html_static_path": [str(static)]},
-                         status=None if quiet else sys.stdout, warning=warnings,
-                         freshenv=True, keep_going=True, parallel=0)
-            app.build(force_all=True)
+            with warnings_module.catch_warnings():
+                # deprecation notices of myst-parser/myst-nb against newer Sphinx: not ours
+                warnings_module.filterwarnings("ignore", category=DeprecationWarning)
+                warnings_module.filterwarnings("ignore", category=PendingDeprecationWarning)
+                app = Sphinx(str(src), str(BOOK_DIR), str(reports), str(Path(tmp) / "doctrees"),
+                             "html", confoverrides={"html_static_path": [str(static)]},
+                             status=None if quiet else sys.stdout, warning=warnings,
+                             freshenv=True, keep_going=True, parallel=0)
+                app.build(force_all=True)
         finally:
             if env_before is None:
                 os.environ.pop("REINDUS_BOOK_REPOSITORY", None)
             else:
                 os.environ["REINDUS_BOOK_REPOSITORY"] = env_before
+        if not had_scratch:
+            shutil.rmtree(scratch_images, ignore_errors=True)
+        if not quiet and warnings.getvalue().strip():
+            print(warnings.getvalue(), file=sys.stderr)
         problems = [w for w in warnings.getvalue().splitlines()
                     if "undefined label" in w or "unknown document" in w or "ERROR" in w]
         if problems:

@@ -27,12 +27,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from reindus.io import write_text
 
-#: Douglas-Peucker tolerance in metres (Lambert-93) before reprojection: keeps the
-#: page light (about 1 MB for the 1,244 EPCI) while outlines stay recognisable.
-SIMPLIFY_M = 400.0
+#: Douglas-Peucker tolerance in metres (Lambert-93) before reprojection, and the grid
+#: (degrees, about 100 m) coordinates are snapped to: keeps each page to a few MB while
+#: outlines stay recognisable at the zoom levels of a national map.
+SIMPLIFY_M = 800.0
+GRID_DEG = 0.001
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ def _legend(layers: list[Layer], limits: dict[str, tuple[float, float]]) -> str:
                     f'<span style="display:inline-block;width:140px;height:10px;'
                     f'background:linear-gradient(to right,{ramp})"></span><br>'
                     f"<span>{lo:.1f}</span><span style='float:right'>{hi:.1f}</span></div>")
-    return ('<div style="position:absolute;bottom:12px;left:12px;z-index:1000;background:#fff;'
+    return ('<div style="position:absolute;bottom:24px;right:12px;z-index:1000;background:#fff;'
             'padding:6px 8px;font:12px sans-serif;border:1px solid #999;max-width:180px">'
             + "".join(rows) + '<div style="color:#555">grey: no data</div></div>')
 
@@ -94,6 +97,7 @@ def offline_map(gdf: Any, key: str, name_col: str, layers: list[Layer], title: s
     gdf = gdf.copy()
     gdf["geometry"] = gdf.geometry.simplify(SIMPLIFY_M, preserve_topology=True)
     gdf = gdf.to_crs("EPSG:4326")
+    gdf["geometry"] = shapely.set_precision(gdf.geometry.values, GRID_DEG)
     limits = {}
     for layer in layers:
         gdf[f"_fill_{layer.column}"], lo, hi = _colours(gdf[layer.column].astype(float),
@@ -123,6 +127,8 @@ def offline_map(gdf: Any, key: str, name_col: str, layers: list[Layer], title: s
         ).add_to(group)
         group.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
+    west, south, east, north = (float(v) for v in gdf.total_bounds)
+    m.fit_bounds([[south, west], [north, east]])
     m.get_root().html.add_child(folium.Element(_legend(layers, limits)))
     m.get_root().html.add_child(folium.Element(
         f'<div style="position:absolute;top:10px;left:50px;z-index:1000;background:#fff;'

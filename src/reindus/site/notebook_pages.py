@@ -64,11 +64,14 @@ def figure_names_in(source: str, candidates: list[str]) -> list[str]:
 
 
 def caption_html(name: str, meta: dict[str, Any], fig_dir_href: str,
-                 fr_dir_href: str | None) -> str:
-    """The caption box under a figure: caption, source line, downloads."""
+                 fr_dir_href: str | None, figures: Path | None = None) -> str:
+    """The caption box under a figure: caption, source line, downloads.
+
+    ``figures``: the folder of the files, to offer the SVG only when it exists.
+    """
     esc = html.escape
     links = [f'<a href="{fig_dir_href}/{esc(name)}.png">PNG</a>']
-    if meta.get("svg"):
+    if meta.get("svg") and (figures is None or (figures / f"{name}.svg").exists()):
         links.append(f'<a href="{fig_dir_href}/{esc(name)}.svg">SVG</a>')
     links.append(f'<a href="{fig_dir_href}/{esc(name)}.csv">data (CSV)</a>')
     if fr_dir_href:
@@ -92,6 +95,10 @@ def _summary_box(stem: str, book: dict[str, Any], downloads: list[str],
     parts.append('<p class="reindus-downloads"><b>Downloads:</b> ' + " ".join(downloads) + "</p>")
     if launch:
         parts.append('<p class="reindus-downloads"><b>Run it:</b> ' + " ".join(launch) + "</p>")
+    else:
+        parts.append('<p class="src"><b>Run it:</b> <code>reindus run NN</code> locally; Binder '
+                     "and Colab links appear once the repository's public URL is set "
+                     "(<code>repository</code> in <code>docs/book/book.yml</code>).</p>")
     return '<div class="reindus-summary">\n' + "\n".join(parts) + "\n</div>"
 
 
@@ -163,7 +170,8 @@ def write_notebook_page(nb_path: Path, src: Path, folder: str, reports: Path,
             for name in figure_names_in(text, names):
                 if name not in placed:
                     placed.add(name)
-                    cells.append(_md_cell(caption_html(name, metas[name], fig_href, fr_href),
+                    cells.append(_md_cell(caption_html(name, metas[name], fig_href, fr_href,
+                                                       figures),
                                           f"reindus-caption-{i}-{name}"))
     nb["cells"] = cells
     write_text(json.dumps(nb, ensure_ascii=False, indent=1) + "\n",
@@ -185,7 +193,8 @@ def run_folders(reports: Path) -> list[Path]:
     found = []
     for parent in (reports / "runs", reports / "scratch"):
         if parent.is_dir():
-            found += sorted(p for p in parent.iterdir() if p.is_dir())
+            # ".run-*" folders are runs under way (staging), not results
+            found += sorted(p for p in parent.iterdir() if p.is_dir() and not p.name.startswith("."))
     return found
 
 
@@ -207,7 +216,11 @@ def write_run_pages(reports: Path, src: Path, book: dict[str, Any]) -> list[dict
         doc = None
         slug = f"{folder.parent.name}-{folder.name}"
         if nb is not None:
-            label = ", ".join(f"{k}={v}" for k, v in sorted(params.items())) or folder.name
+            # the folder's slug names the parameters that differ from the defaults
+            # (run_slug: "<notebook>__name-value__..."); all parameters are in the results
+            label = (folder.name.split("__", 1)[1].replace("__", ", ") if "__" in folder.name
+                     else ", ".join(f"{k}={v}" for k, v in sorted(params.items()))
+                     or folder.name)
             doc = write_notebook_page(
                 nb, src, "runs", reports, book, doc_stem=slug,
                 title_prefix=f"What-if ({label}) · ", figures=folder / "figures",

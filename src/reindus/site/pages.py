@@ -138,18 +138,23 @@ def fmt_number(v: Any) -> str:
 # --------------------------------------------------------------------------- pages
 
 
+#: Front matter of the pages with wide tables: no right-hand contents column.
+_WIDE = "---\nhtml_theme.sidebar_secondary.remove: true\n---\n"
+
+
 def _html_block(text: str) -> str:
     """An HTML block for MyST: no blank line inside, or the block would end there."""
     return "\n".join(line for line in text.splitlines() if line.strip()) + "\n"
 
 
-def _results_rows(results_dir: Path, page_dir: Path) -> tuple[list[str], list[str]]:
+def _results_rows(results_dir: Path, page_dir: Path, in_book: set[str]
+                  ) -> tuple[list[str], list[str]]:
     rows, claims = [], []
     for path in sorted(results_dir.glob("*.json")):
         obj = json.loads(path.read_text(encoding="utf-8"))
         nb = html.escape(str(obj.get("notebook", path.stem)))
         href = Path(os.path.relpath(path, page_dir)).as_posix()
-        nb_link = f'<a href="notebooks/{nb}.html">{nb[:2]}</a>' if re.match(r"\d\d-", nb) else nb
+        nb_link = f'<a href="notebooks/{nb}.html">{nb[:2]}</a>' if nb in in_book else nb
         for name, r in obj.get("results", {}).items():
             est, unit = r.get("estimate"), r.get("unit", "")
             if name.startswith("claim_"):
@@ -166,20 +171,24 @@ def _results_rows(results_dir: Path, page_dir: Path) -> tuple[list[str], list[st
                 shown += f" <span class='src'>({fmt_number(100 * est)} %)</span>"
             rows.append(
                 f"<tr><td>{nb_link}</td><td>{html.escape(readable_label(name))}<br>"
-                f"<code class='src'>{html.escape(name)}</code></td><td class='num'>{shown}</td>"
+                f"<code class='src'>{html.escape(name)}</code><br><span class='src'>"
+                f"{html.escape(str(r.get('method', '')))}</span></td>"
+                f"<td class='num'>{shown}</td>"
                 f"<td class='num'>{'[' + ', '.join(fmt_number(x) for x in interval) + ']' if interval else ''}</td>"
                 f"<td>{html.escape(unit)}</td>"
                 f"<td class='num'>{fmt_number(r['p_value']) if r.get('p_value') is not None else ''}</td>"
                 f"<td class='num'>{fmt_number(r['n']) if r.get('n') is not None else ''}</td>"
-                f"<td>{html.escape(str(r.get('method', '')))}</td>"
                 f"<td><a href='{href}'>JSON</a></td></tr>")
     return rows, claims
 
 
-def results_page(reports: Path) -> str:
-    """The results page: every recorded number, readable, with a filter; claims apart."""
-    rows, claims = _results_rows(reports / "results", reports)
-    text = ["# Results", "",
+def results_page(reports: Path, in_book: set[str] | None = None) -> str:
+    """The results page: every recorded number, readable, with a filter; claims apart.
+
+    ``in_book``: notebook names that have a page (their rows link to it).
+    """
+    rows, claims = _results_rows(reports / "results", reports, in_book or set())
+    text = [_WIDE, "# Results", "",
             "Every headline number recorded by the notebooks (`reports/results/*.json`), with "
             "its interval, unit, p-value, sample size and method. Effects in log points are "
             "also shown in percent (100 × log points), the unit of the figures. Type in the "
@@ -190,7 +199,7 @@ def results_page(reports: Path) -> str:
                         '<div class="reindus-wide"><table class="reindus-table" '
                         'id="results-table"><thead><tr><th>nb</th><th>result</th>'
                         '<th>estimate</th><th>interval</th><th>unit</th><th>p</th><th>n</th>'
-                        '<th>method</th><th>file</th></tr></thead><tbody>\n'
+                        '<th>file</th></tr></thead><tbody>\n'
                         + "\n".join(rows) + "\n</tbody></table></div>")]
     if claims:
         text += ["", "## Claims checked against the data", "",
@@ -221,7 +230,7 @@ def provenance_page() -> str:
                     f"<td>{html.escape(r.licence)}</td><td>{page}</td>"
                     f"<td>{html.escape(r.obtained_from)}</td><td>{html.escape(r.coverage)}"
                     "</td></tr>")
-    return ("# Data sources, licences and provenance\n\nGenerated from `data/sources.toml`. "
+    return (_WIDE + "\n# Data sources, licences and provenance\n\nGenerated from `data/sources.toml`. "
             "Urssaf data are under the ODbL 1.0; Insee, IGN and ANCT data under the Licence "
             "Ouverte 2.0: reuse them with attribution, as every figure's source line does.\n\n"
             + _html_block('<input class="reindus-filter" type="search" placeholder="filter '
@@ -231,6 +240,33 @@ def provenance_page() -> str:
                           '<th>source</th><th>dataset</th><th>producer</th><th>licence</th>'
                           '<th>page</th><th>obtained from</th><th>coverage</th></tr></thead>'
                           '<tbody>\n' + "\n".join(rows) + "\n</tbody></table></div>"))
+
+
+def figures_page(reports: Path, in_book: set[str]) -> str:
+    """Every committed figure, by notebook: thumbnail, caption, source line, downloads."""
+    from reindus.site.notebook_pages import caption_html
+
+    metas: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for path in sorted((reports / "figures").glob("*.json")):
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        metas.setdefault(str(meta.get("notebook", "")), []).append((path.stem, meta))
+    fr = french_dir_for(reports, reports / "figures")
+    lines = ["# Figures", "",
+             "Every published figure with its caption, its source line and the data it plots "
+             "(PNG at 200 dpi, SVG, CSV, and the CSV for a French spreadsheet).", ""]
+    for nb, items in sorted(metas.items()):
+        head = f"[{nb}](notebooks/{nb}.ipynb)" if nb in in_book else f"`{nb}`"
+        lines += [f"## {head}", ""]
+        for name, meta in items:
+            lines.append(_html_block(
+                f'<div class="reindus-figure"><a href="figures/{html.escape(name)}.png">'
+                f'<img src="figures/{html.escape(name)}.png" alt="{html.escape(name)}" '
+                f'loading="lazy" style="max-width:100%"></a>\n'
+                + caption_html(name, meta, "figures",
+                               FRENCH_DIR + "/figures" if fr.exists() else None,
+                               reports / "figures") + "</div>"))
+            lines.append("")
+    return "\n".join(lines) + "\n"
 
 
 def runs_page(runs: list[dict[str, Any]], reports: Path) -> str:
@@ -286,16 +322,29 @@ table.
 """
 
 
-def home_page(book: dict[str, Any], nb_docs: list[str], extra_docs: list[str]) -> str:
+def notebook_title(path: Path) -> str:
+    """The first ``# `` heading of a notebook (its title), else its file stem."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb.get("cells", []):
+        text = "".join(cell.get("source", "")).lstrip()
+        if cell.get("cell_type") == "markdown" and text.startswith("# "):
+            return text[2:].splitlines()[0].strip()
+    return path.stem
+
+
+def home_page(book: dict[str, Any], nb_docs: list[str], extra_docs: list[str],
+              titles: dict[str, str] | None = None) -> str:
     """The home page, in English and French, with the table of contents."""
     home = book.get("home") or {}
     summaries = book.get("notebooks") or {}
+    titles = titles or {}
     items = []
     for doc in nb_docs:
         stem = doc.split("/")[-1]
         info = summaries.get(stem, {})
-        items.append(f"- [{stem}]({doc}.ipynb) — {info.get('en', '')}\n"
-                     f"  <span lang=\"fr\" class=\"src\">{html.escape(info.get('fr', ''))}</span>")
+        items.append(f"- **[{titles.get(doc, stem)}]({doc}.ipynb)**  \n"
+                     f"  {info.get('en', '')}  \n"
+                     f"  <span lang=\"fr\"><i>FR :</i> {html.escape(info.get('fr', ''))}</span>")
     return "\n".join([
         "# reindus: the reindustrialisation of French territories", "",
         "<div class=\"lang-en\">", "", home.get("en", ""), "</div>", "",
@@ -313,13 +362,15 @@ def home_page(book: dict[str, Any], nb_docs: list[str], extra_docs: list[str]) -
 def write_pages(src: Path, reports: Path, book: dict[str, Any], *, nb_docs: list[str],
                 run_docs: list[dict[str, Any]], map_doc: str | None, french_csvs: int) -> None:
     """Write every generated page into the staging folder ``src``."""
-    write_text(results_page(reports), src / "results.md")
+    write_text(results_page(reports, {d.split("/")[-1] for d in nb_docs}), src / "results.md")
     write_text(provenance_page(), src / "provenance.md")
     write_text(runs_page(run_docs, reports), src / "runs.md")
+    write_text(figures_page(reports, {d.split("/")[-1] for d in nb_docs}), src / "figures.md")
     write_text(downloads_page(french_csvs), src / "downloads.md")
     methods = (config.ROOT / "docs" / "methods.md").read_text(encoding="utf-8")
     write_text(methods, src / "methods.md")
-    extra = ["results", *([map_doc] if map_doc else []), "runs", "provenance", "methods",
+    extra = ["results", "figures", *([map_doc] if map_doc else []), "runs", "provenance",
+             "methods",
              "downloads"]
     run_pages = [r["doc"] for r in run_docs if r["doc"]]
     if run_pages:
@@ -327,7 +378,8 @@ def write_pages(src: Path, reports: Path, book: dict[str, Any], *, nb_docs: list
         # previous/next links and a place in the search index
         write_text(runs_page(run_docs, reports) + "\n```{toctree}\n:hidden:\n\n"
                    + "\n".join(f"/{d}" for d in run_pages) + "\n```\n", src / "runs.md")
-    write_text(home_page(book, nb_docs, extra), src / "index.md")
+    titles = {doc: notebook_title(src / f"{doc}.ipynb") for doc in nb_docs}
+    write_text(home_page(book, nb_docs, extra, titles), src / "index.md")
 
 
 __all__ = ["FRENCH_DIR", "french_csv_text", "load_book", "readable_label", "repository_url",
