@@ -51,3 +51,18 @@ def test_recommended_refuses_staggered_starts() -> None:
     df = simulate_calibrated(_cal(), "trend", n_treated=2, seed=1)
     with pytest.raises(ValueError, match="common start"):
         evaluation.recommended(df, treated=["u00", "u01"], start={"u00": 36, "u01": 37})
+
+
+def test_noise_ratio_flags_a_noisy_treated_unit() -> None:
+    import dataclasses
+
+    cal = dataclasses.replace(_cal(), sigma=tuple([0.002] * 13), trend_sd=0.0)
+    df = simulate_calibrated(cal, "no_trend", seed=2)
+    calm = evaluation.recommended(df, treated="u00", start=36)
+    assert 0.6 < calm.diagnostics["noise_ratio"] < 1.6 and "too narrow" not in calm.diagnostics["note"]
+    rng = np.random.default_rng(0)
+    noisy = df.copy()
+    m = noisy["unit"] == "u00"
+    noisy.loc[m, "y"] += rng.normal(0, 0.01, m.sum())
+    r = evaluation.recommended(noisy, treated="u00", start=36)
+    assert r.diagnostics["noise_ratio"] > 2 and "too narrow" in r.diagnostics["note"]

@@ -108,3 +108,23 @@ def test_plot_validation_returns_figure_and_its_data(table: pd.DataFrame) -> Non
     plt.close(fig)
     with pytest.raises(ValueError, match="n_treated"):
         plot_validation(t, n_treated=3)
+
+
+def test_committed_record_backs_the_recommended_numbers() -> None:
+    """The numbers quoted by recommended() are those of the committed validation record."""
+    from reindus.evaluation.recommend import VALIDATION
+    from reindus.evaluation.simulate import load_validation
+
+    t, meta = load_validation()
+    rec = t[(t["estimator"] == "sdid") & (t["inference"] == "placebo_t")].set_index(
+        ["scenario", "n_treated"])
+    for key, (scen, k) in {"trend_1_treated": ("trend", 1), "no_trend_1_treated": ("no_trend", 1),
+                           "trend_break_1_treated": ("trend_break", 1),
+                           "trend_2_treated": ("trend", 2), "trend_4_treated": ("trend", 4)}.items():
+        row = rec.loc[(scen, k)]
+        for m in ("size", "coverage"):
+            assert VALIDATION[key][m] == pytest.approx(row[m], abs=1e-3), (key, m)  # 3 decimals
+        assert VALIDATION[key]["rmse"] == pytest.approx(row["rmse"], abs=5e-5)
+    trend = rec.loc[("trend", 1)]
+    assert trend["size"] <= 0.08 and trend["coverage"] >= 0.90  # the acceptance rule
+    assert meta["config"]["draws"] >= 400 and "calibration" in meta

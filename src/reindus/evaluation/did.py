@@ -66,7 +66,7 @@ with persistence 0.88 and, in the ``trend`` design, unit-specific linear
 trends with the dispersion of the real regions (about 0.2 points a quarter).
 There, with one treated unit, the conformal test rejects a true null in
 about 60 % of draws and its 95 % interval covers in about 40 % (without
-trends: size 0.09); cluster-robust: size about 0.5; the wild bootstrap
+trends: size 0.085); cluster-robust: size about 0.55; the wild bootstrap
 never rejects (intervals ~1 log point wide); Conley–Taber cannot reach
 95 % with 12 controls. The permutation test is exact when the treated units
 are exchangeable with the controls, but with one treated unit among 13 its
@@ -75,7 +75,7 @@ cannot separate an accord effect from a region's own trend. Use
 :func:`reindus.evaluation.recommended` (synthetic DiD with placebo
 inference) for the headline, and :func:`reindus.evaluation.trends.trend_did`
 to remove unit trends; ``detrend=True`` here fixes the point estimate (RMSE
-0.03 -> 0.007) but its conformal interval still over-rejects (size ~0.3).
+0.046 -> 0.007) but its conformal interval still over-rejects (size ~0.3).
 
 References
 ----------

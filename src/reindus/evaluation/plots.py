@@ -501,8 +501,8 @@ def plot_validation(table: pd.DataFrame, *, n_treated: int = 1, size_max: float 
     Parameters
     ----------
     table
-        The validation table: ``bench/results/validate_evaluation.json``'s
-        ``validation`` records (see
+        The validation table: the ``validation`` records of the committed
+        ``src/reindus/evaluation/validation.json`` (see
         :func:`reindus.evaluation.simulate.load_validation`) or
         :func:`reindus.evaluation.simulate.summarise_validation` output with
         ``scenario`` and ``n_treated`` columns.

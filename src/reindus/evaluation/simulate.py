@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -190,6 +191,9 @@ def summarise_simulation(sims: pd.DataFrame, alphas: Sequence[float] = (0.05, 0.
 
 
 # --------------------------------------------------------------------------- calibrated DGPs
+#: Committed record of ``bench/validate_evaluation.py`` (read by :func:`load_validation`).
+VALIDATION_RECORD = Path(__file__).with_name("validation.json")
+
 #: The three calibrated designs of the validation (issue 10).
 SCENARIOS = ("no_trend", "trend", "trend_break")
 
@@ -574,24 +578,22 @@ def summarise_validation(sims: pd.DataFrame, effects: Sequence[float] = (0.01, 0
 def load_validation(path: str | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The committed validation results: ``(table, meta)``.
 
-    Reads ``bench/results/validate_evaluation.json`` (written by
-    ``bench/validate_evaluation.py``) from the repository; ``meta`` holds the
-    calibration, the configuration (draws, effects) and the run time.
+    Reads ``src/reindus/evaluation/validation.json``, the committed record
+    written by ``bench/validate_evaluation.py`` (which also leaves a copy in
+    the git-ignored ``bench/results/``); ``meta`` holds the calibration, the
+    configuration (draws, effects) and the run time.
     """
     import json
     from pathlib import Path
 
-    p = Path(path) if path is not None else (
-        Path(__file__).resolve().parents[3] / "bench" / "results" / "validate_evaluation.json")
-    if not p.exists():
-        from reindus.errors import DataError
+    from reindus.errors import DataError
 
+    p = Path(path) if path is not None else VALIDATION_RECORD
+    if not p.exists():
         raise DataError(p, "validation results not found",
                         "run .venv/bin/python bench/validate_evaluation.py")
     payload = json.loads(p.read_text(encoding="utf-8"))
     if "validation" not in payload:
-        from reindus.errors import DataError
-
         raise DataError(p, "no 'validation' records (an older bench output)",
                         "re-run .venv/bin/python bench/validate_evaluation.py")
     meta = {k: v for k, v in payload.items() if k != "validation"}
