@@ -49,7 +49,7 @@ def mirror() -> Path:
 @pytest.fixture(scope="session")
 def raw_dir(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh data/raw fetched from the mirror for this test session."""
-    from reindus.sources import fetch
+    from reindus.ingest.sources import fetch
 
     out = tmp_path_factory.mktemp("raw")
     fetch(mirror=mirror, raw_dir=out)

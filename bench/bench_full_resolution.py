@@ -65,7 +65,7 @@ def generate(path: Path, rows: int, seed: int = 0) -> None:
 CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-from reindus import full_resolution
+from reindus.ingest import full_resolution
 t0 = time.perf_counter()
 full_resolution.build_sector_employment(Path(sys.argv[1]), Path(sys.argv[2]))
 print(json.dumps({"seconds": time.perf_counter() - t0,
@@ -82,7 +82,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         os.environ.setdefault("REINDUS_RAW", str(tmp / "raw"))
-        from reindus import config, sources
+        from reindus import config
+        from reindus.ingest import sources
 
         sources.fetch(["cog_communes"], mirror=config.mirror_dir() or config.DEFAULT_MIRROR)
         src = args.keep or tmp / "commune-ape.csv"

@@ -62,8 +62,8 @@ def main() -> None:
           f"max {max(r['ratio'] for r in rows):.2f} (target <= 1.5)")
     result = {"loaders": rows}
     if os.environ.get("REINDUS_MIRROR"):
-        from reindus.build import build
-        from reindus.sources import fetch
+        from reindus.ingest.build import build
+        from reindus.ingest.sources import fetch
 
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.perf_counter()

@@ -28,10 +28,10 @@ def main() -> None:
         os.environ["REINDUS_PROCESSED"] = str(tmp / "processed")
         os.environ["REINDUS_REPORTS"] = str(tmp / "reports")
         from reindus import config
-        from reindus.build import build
-        from reindus.notebooks import execute, notebook_paths
-        from reindus.site import build_site
-        from reindus.sources import fetch
+        from reindus.ingest.build import build
+        from reindus.ingest.sources import fetch
+        from reindus.reporting.site import build_site
+        from reindus.workflow.notebooks import execute, notebook_paths
 
         # Notebooks read the processed tables: build them into the temp folder.
         timings: dict[str, float] = {}

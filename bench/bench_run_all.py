@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _timed(argv: list[str], env: dict[str, str]) -> float:
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "reindus.cli", *argv], env=env, check=True,
+    subprocess.run([sys.executable, "-m", "reindus.workflow.cli", *argv], env=env, check=True,
                    stdout=subprocess.DEVNULL)
     return time.perf_counter() - t0
 

@@ -10,7 +10,7 @@ import pytest
 
 from reindus import data
 from reindus.errors import DataError
-from reindus.loaders.anct import COLUMNS, MEMBER_TYPES, load_ti_membership, unmatched
+from reindus.ingest.loaders.anct import COLUMNS, MEMBER_TYPES, load_ti_membership, unmatched
 
 BETHUNE = "200072460"  # CA de Béthune-Bruay, Artois-Lys Romane
 

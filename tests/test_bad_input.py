@@ -10,9 +10,9 @@ import pytest
 
 from reindus import config
 from reindus.errors import DataError
-from reindus.loaders.reference import load_accords
-from reindus.loaders.urssaf import read_regional_file
-from reindus.sources import fetch, load_registry
+from reindus.ingest.loaders.reference import load_accords
+from reindus.ingest.loaders.urssaf import read_regional_file
+from reindus.ingest.sources import fetch, load_registry
 
 HEADER = ("code_region,region,secteur_na28i,code_na28i,dernier_jour_du_trimestre,annee,trimestre,"
           "effectifs_salaries_cvs,masse_salariale_cvs")
@@ -220,7 +220,7 @@ def test_no_url_and_no_mirror(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 # ---------------------------------------------------------------------------------------- build
 @pytest.mark.mirror
 def test_build_failure_leaves_previous_tables(tmp_path: Path, raw_dir: Path) -> None:
-    from reindus.build import build
+    from reindus.ingest.build import build
 
     raw = tmp_path / "raw"
     shutil.copytree(raw_dir, raw)

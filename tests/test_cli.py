@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from reindus import cli
-from reindus.notebooks import resolve, run_slug
+from reindus.workflow import cli
+from reindus.workflow.notebooks import resolve, run_slug
 
 
 def test_help_lists_commands(capsys: pytest.CaptureFixture[str]) -> None:
@@ -21,7 +21,7 @@ def test_help_lists_commands(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_parameter_values_take_the_default_type() -> None:
-    from reindus.parameters import validate
+    from reindus.workflow.parameters import validate
 
     nb01 = resolve("01")[0]
     assert validate(nb01, {"region": "44"}) == {"region": "44"}          # codes stay text
@@ -97,7 +97,7 @@ def test_run_for_a_region_not_in_committed_outputs(reports_dir: Path) -> None:
 
 
 def test_stream_chunks_are_coalesced() -> None:
-    from reindus.notebooks import _coalesce_streams
+    from reindus.workflow.notebooks import _coalesce_streams
 
     outs = [{"output_type": "stream", "name": "stdout", "text": ["a\n", "b"]},
             {"output_type": "stream", "name": "stdout", "text": ["c\n"]},
@@ -112,7 +112,7 @@ def test_stream_chunks_are_coalesced() -> None:
                          ids=lambda p: p.name)
 def test_committed_sweep_grids_are_valid(grid: Path) -> None:
     """Every committed grid names a notebook and values it accepts."""
-    from reindus import sweep
+    from reindus.workflow import sweep
 
     g = sweep.load_grid(grid)
     assert sweep.expand(g)

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from reindus import data
-from reindus.schemas import INDUSTRY_CODES, METROPOLITAN_REGION_CODES
+from reindus.ingest.schemas import INDUSTRY_CODES, METROPOLITAN_REGION_CODES
 
 
 @pytest.fixture(scope="module")

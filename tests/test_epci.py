@@ -1,4 +1,4 @@
-"""EPCI helpers (reindus.epci): membership, commune -> EPCI aggregation, peers, summaries.
+"""EPCI helpers (reindus.geo.epci): membership, commune -> EPCI aggregation, peers, summaries.
 
 Hand-built frames check the formulas; the embedded data check the properties the notebook
 relies on (membership, additivity of the commune series, code reconciliation).
@@ -18,7 +18,12 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from shapely.geometry import box  # noqa: E402
 
-from reindus import data, epci  # noqa: E402
+from reindus import data  # noqa: E402
+from reindus.geo import dynamics as epci_dynamics
+from reindus.geo import epci  # noqa: E402
+from reindus.geo import peers as epci_peers
+from reindus.geo import zones as geo_zones
+from reindus.plots import epci as epci_plots
 
 BETHUNE = "200072460"
 
@@ -109,7 +114,7 @@ def test_reconcile_codes_real(geo: pd.DataFrame, emp: pd.DataFrame) -> None:
 
 
 def test_dynamics_real(prof: pd.DataFrame, emp: pd.DataFrame) -> None:
-    d = epci.dynamics(emp, prof, data.industrial_events()).set_index("epci_code")
+    d = epci_dynamics.dynamics(emp, prof, data.industrial_events()).set_index("epci_code")
     b = d.loc[BETHUNE]
     assert b["emp_2019"] == emp.set_index(["code", "year"]).loc[(BETHUNE, 2019), "employment"]
     assert 1 <= b["rank_2019_2024"] <= b["n_region"]
@@ -120,8 +125,8 @@ def test_dynamics_real(prof: pd.DataFrame, emp: pd.DataFrame) -> None:
 
 
 def test_select_peers_real(prof: pd.DataFrame, emp: pd.DataFrame) -> None:
-    rule = epci.PeerRule(pop_ratio=2, industry_pp=5, outside_region=True)
-    peers = epci.select_peers(BETHUNE, prof, emp, rule)
+    rule = epci_peers.PeerRule(pop_ratio=2, industry_pp=5, outside_region=True)
+    peers = epci_peers.select_peers(BETHUNE, prof, emp, rule)
     t = epci.profile(prof, BETHUNE)
     assert len(peers) > 5 and BETHUNE not in set(peers["epci_code"])
     assert "32" not in set(peers["region_code"])
@@ -212,25 +217,25 @@ def test_reconcile_codes_by_hand() -> None:
 def test_index_and_changes_by_hand() -> None:
     s = pd.DataFrame({"code": ["A"] * 3 + ["B"] * 3, "year": [2018, 2019, 2020] * 2,
                       "employment": [90, 100, 110, 200, 250, 200]})
-    out = epci.employment_index(s, base_year=2019).set_index(["code", "year"])
+    out = epci_dynamics.employment_index(s, base_year=2019).set_index(["code", "year"])
     assert out.loc[("A", 2019), "index"] == 100
     assert out.loc[("B", 2018), "index"] == pytest.approx(80)
     assert out.loc[("B", 2020), "growth_pct"] == pytest.approx(-20)
     assert np.isnan(out.loc[("A", 2018), "growth_pct"])
-    ch = epci.changes(s, periods=((2018, 2020), (2019, 2020))).set_index("code")
+    ch = epci_dynamics.changes(s, periods=((2018, 2020), (2019, 2020))).set_index("code")
     assert ch.loc["A", "chg_2018_2020"] == 20
     assert ch.loc["A", "pct_2018_2020"] == pytest.approx(100 * (110 / 90 - 1))
     assert ch.loc["A", "cagr_2018_2020"] == pytest.approx(100 * ((110 / 90) ** 0.5 - 1))
     assert ch.loc["B", "pct_2019_2020"] == pytest.approx(-20)
     gap = s[~((s["code"] == "A") & (s["year"] == 2018))]
-    assert np.isnan(epci.changes(gap, ((2018, 2020),)).set_index("code").loc["A",
+    assert np.isnan(epci_dynamics.changes(gap, ((2018, 2020),)).set_index("code").loc["A",
                                                                             "pct_2018_2020"])
     with pytest.raises(ValueError, match="end > start"):
-        epci.changes(s, ((2020, 2019),))
+        epci_dynamics.changes(s, ((2020, 2019),))
     with pytest.raises(ValueError, match="no year"):
-        epci.changes(s, ((2014, 2019),))
+        epci_dynamics.changes(s, ((2014, 2019),))
     with pytest.raises(ValueError, match="duplicated"):
-        epci.changes(pd.concat([s, s]), ((2018, 2020),))
+        epci_dynamics.changes(pd.concat([s, s]), ((2018, 2020),))
 
 
 def _toy_profiles() -> pd.DataFrame:
@@ -255,35 +260,35 @@ def _toy_employment(codes=("T", "A", "B", "C", "D", "E")) -> pd.DataFrame:
 
 def test_select_peers_by_hand() -> None:
     prof, emp = _toy_profiles(), _toy_employment()
-    band = epci.select_peers("T", prof, emp, {"pop_ratio": 2, "industry_pp": 5})
+    band = epci_peers.select_peers("T", prof, emp, {"pop_ratio": 2, "industry_pp": 5})
     # C too large, D too industrial, E overseas
     assert band["epci_code"].tolist() == ["A", "B"]
-    assert epci.select_peers("T", prof, emp, {"same_type": True})["epci_code"].tolist() == ["A"]
-    assert epci.select_peers("T", prof, emp, {"outside_region": True})["epci_code"].tolist() \
+    assert epci_peers.select_peers("T", prof, emp, {"same_type": True})["epci_code"].tolist() == ["A"]
+    assert epci_peers.select_peers("T", prof, emp, {"outside_region": True})["epci_code"].tolist() \
         == ["B"]
-    assert epci.select_peers("T", prof, emp, exclude=["A"])["epci_code"].tolist() == ["B"]
-    near = epci.select_peers("T", prof, emp, {"method": "nearest", "k": 3})
+    assert epci_peers.select_peers("T", prof, emp, exclude=["A"])["epci_code"].tolist() == ["B"]
+    near = epci_peers.select_peers("T", prof, emp, {"method": "nearest", "k": 3})
     # standardised distances (by hand): A 0.13, B 0.33, C 1.99 (size), D 2.12 (industry)
     assert near["epci_code"].tolist() == ["A", "B", "C"]
     assert near["distance"].tolist() == pytest.approx([0.134, 0.331, 1.992], abs=2e-3)
     assert near["distance"].is_monotonic_increasing and "T" not in set(near["epci_code"])
     # a candidate with an incomplete series is not a peer
     short = emp[~((emp["code"] == "A") & (emp["year"] == 2016))]
-    assert "A" not in set(epci.select_peers("T", prof, short)["epci_code"])
+    assert "A" not in set(epci_peers.select_peers("T", prof, short)["epci_code"])
     no_ind = prof.assign(industry_share=prof["industry_share"].where(prof["epci_code"] != "T"))
     with pytest.raises(ValueError, match="no census indicators"):
-        epci.select_peers("T", no_ind, emp)
+        epci_peers.select_peers("T", no_ind, emp)
 
 
 def test_peer_rule_validation() -> None:
-    assert epci.PeerRule.from_mapping(None) == epci.PeerRule()
-    assert epci.PeerRule.from_mapping({"method": "nearest", "k": 5}).k == 5
+    assert epci_peers.PeerRule.from_mapping(None) == epci_peers.PeerRule()
+    assert epci_peers.PeerRule.from_mapping({"method": "nearest", "k": 5}).k == 5
     for bad in ({"method": "astrology"}, {"pop_ratio": 0.5}, {"industry_pp": -1}, {"k": 0},
                 {"colour": "red"}):
         with pytest.raises(ValueError):
-            epci.PeerRule.from_mapping(bad)
-    assert "factor 2" in epci.PeerRule().describe()
-    assert "outside the region" in epci.PeerRule(outside_region=True).describe()
+            epci_peers.PeerRule.from_mapping(bad)
+    assert "factor 2" in epci_peers.PeerRule().describe()
+    assert "outside the region" in epci_peers.PeerRule(outside_region=True).describe()
 
 
 def test_dynamics_ranks_and_events_by_hand() -> None:
@@ -296,7 +301,7 @@ def test_dynamics_ranks_and_events_by_hand() -> None:
     events = pd.DataFrame({"epci_code": ["T", "T", None], "kind": ["closure", "opening", "x"],
                            "company": ["Z", "Y", "W"], "jobs": pd.array([800, pd.NA, 1], "Int64"),
                            "effective_on": ["2021-04-30", "2023", "2020"]})
-    d = epci.dynamics(emp, prof, events, periods=((2023, 2024),)).set_index("epci_code")
+    d = epci_dynamics.dynamics(emp, prof, events, periods=((2023, 2024),)).set_index("epci_code")
     assert d.loc["A", "rank_2023_2024"] == 1 and d.loc["T", "rank_2023_2024"] == 2
     # ties share the smallest rank: B and C both -10 % in region 44, D first
     assert d.loc[["D", "B", "C"], "rank_2023_2024"].tolist() == [1, 2, 2]
@@ -304,9 +309,9 @@ def test_dynamics_ranks_and_events_by_hand() -> None:
     assert d.loc["T", "n_region"] == 2 and d.loc["E", "n_region"] == 0
     assert d.loc["T", "events"] == "Z (closure 2021, 800 jobs announced); Y (opening 2023)"
     assert d.loc["T", "n_events"] == 2 and d.loc["A", "n_events"] == 0
-    gl = epci.gainers_losers(d.reset_index(), (2023, 2024), n=1)
+    gl = epci_dynamics.gainers_losers(d.reset_index(), (2023, 2024), n=1)
     assert gl["epci_code"].tolist() == ["A", "B"] and gl["side"].tolist() == ["gain", "loss"]
-    cg = epci.count_gainers(d.reset_index(), (2023, 2024), by=None).iloc[0]
+    cg = epci_dynamics.count_gainers(d.reset_index(), (2023, 2024), by=None).iloc[0]
     assert (cg["gained"], cg["lost"], cg["unchanged"], cg["net_jobs"]) == (2, 2, 1, 10)
 
 
@@ -314,16 +319,16 @@ def test_peer_band_and_comparison_by_hand() -> None:
     emp = pd.DataFrame({"code": ["P1", "P1", "P2", "P2", "P3", "P3", "T", "T"],
                         "year": [2023, 2024] * 4,
                         "employment": [100, 101, 100, 103, 100, 98, 100, 110]})
-    band = epci.peer_band(emp, ["P1", "P2", "P3"], base_year=2023).set_index("year")
+    band = epci_peers.peer_band(emp, ["P1", "P2", "P3"], base_year=2023).set_index("year")
     assert band.loc[2024, ["n", "median", "min", "max"]].tolist() == [3, 101, 98, 103]
-    dyn = epci.changes(emp, ((2023, 2024),)).rename(columns={"code": "epci_code"})
-    pc = epci.peer_comparison("T", ["P1", "P2", "P3"], dyn, periods=((2023, 2024),)).iloc[0]
+    dyn = epci_dynamics.changes(emp, ((2023, 2024),)).rename(columns={"code": "epci_code"})
+    pc = epci_peers.peer_comparison("T", ["P1", "P2", "P3"], dyn, periods=((2023, 2024),)).iloc[0]
     assert pc["target_pct"] == pytest.approx(10) and pc["peers_median"] == pytest.approx(1)
     assert pc["gap"] == pytest.approx(9) and pc["rank_in_group"] == 1 and pc["n_group"] == 4
     # gaps to the median of the others: T 10-1=9, P1 1-3=-2, P2 3-1=2, P3 -2-2=-4
     assert pc["placebo_p"] == pytest.approx(1 / 4)
     with pytest.raises(ValueError, match="own peers"):
-        epci.peer_comparison("T", ["T", "P1"], dyn, periods=((2023, 2024),))
+        epci_peers.peer_comparison("T", ["T", "P1"], dyn, periods=((2023, 2024),))
 
 
 def test_comparison_table_by_hand() -> None:
@@ -332,12 +337,12 @@ def test_comparison_table_by_hand() -> None:
                          "employment": [100.0, 110, 121, 200, 200, 190]})
     pc = pd.DataFrame({"period": ["2019-2024", "2023-2024"], "peers_median": [3.0, 1.0],
                        "peers_q25": [2.0, 0.0], "peers_q75": [4.0, 2.0]})
-    t = epci.comparison_table(traj, pc, periods=((2019, 2024), (2023, 2024))).set_index("series")
+    t = epci_peers.comparison_table(traj, pc, periods=((2019, 2024), (2023, 2024))).set_index("series")
     assert t.loc["e", "pct_2023_2024"] == pytest.approx(10)
     assert t.loc["f", "pct_2019_2024"] == pytest.approx(-5)
     assert t.loc["peers: median", "pct_2023_2024"] == 1.0
     with pytest.raises(ValueError, match="no period"):
-        epci.comparison_table(traj, pc, periods=((2019, 2023),))  # peers lack this period
+        epci_peers.comparison_table(traj, pc, periods=((2019, 2023),))  # peers lack this period
 
 
 def test_trajectories_by_hand() -> None:
@@ -346,7 +351,7 @@ def test_trajectories_by_hand() -> None:
     reg = pd.DataFrame({"code": "32", "year": range(2014, 2025),
                         "employment": [1000 + 5 * i for i in range(11)]})
     fr = reg.assign(code="FR", employment=reg["employment"] * 10)
-    tr = epci.trajectories("T", emp, reg, fr, prof, ["A", "B"], base_year=2019)
+    tr = epci_peers.trajectories("T", emp, reg, fr, prof, ["A", "B"], base_year=2019)
     at_base = tr[tr["year"] == 2019].set_index("kind")["index"]
     assert np.allclose(at_base.to_numpy(), 100)
     assert set(tr["kind"]) == {"epci", "region", "rest of region", "france", "peers"}
@@ -363,7 +368,7 @@ def test_zone_industry_by_hand() -> None:
                  zip((2019, 2022, 2023, 2024), vals, strict=True)]
     z = pd.DataFrame(rows, columns=["zone_code", "sector_code", "sector", "a5", "year",
                                     "employment"]).astype({"employment": "float64"})
-    out = epci.zone_industry(z, "0001").set_index("sector_code")
+    out = geo_zones.zone_industry(z, "0001").set_index("sector_code")
     assert "GZ" not in out.index  # industry only
     assert np.isnan(out.loc["CH", "chg_2019_2024"])  # withheld, never read as a loss
     total = out.loc["BE"]  # only CA is observed in every year
@@ -371,7 +376,7 @@ def test_zone_industry_by_hand() -> None:
     assert out.attrs["n_sectors_withheld"] == 1
     assert out.attrs["industry_share_pct"][2019] == pytest.approx(100 * 150 / 950)
     with pytest.raises(ValueError, match="not in zone_employment"):
-        epci.zone_industry(z, "9999")
+        geo_zones.zone_industry(z, "9999")
 
 
 def _squares() -> gpd.GeoDataFrame:
@@ -382,34 +387,34 @@ def _squares() -> gpd.GeoDataFrame:
 
 
 def test_grand_paris_level_and_map_frame() -> None:
-    g = epci.grand_paris_level(_squares())  # no Métropole polygon: the EPT are dissolved
+    g = geo_zones.grand_paris_level(_squares())  # no Métropole polygon: the EPT are dissolved
     assert sorted(g["epci_code"]) == sorted(["T", "A", epci.GRAND_PARIS])
     assert g.set_index("epci_code").loc[epci.GRAND_PARIS, "geometry"].area == pytest.approx(2)
     both = pd.concat([_squares(), gpd.GeoDataFrame(
         {"epci_code": [epci.GRAND_PARIS], "epci": ["MGP"]}, geometry=[box(0, 1, 2, 2)],
         crs="EPSG:2154")], ignore_index=True)
-    assert sorted(epci.grand_paris_level(both)["epci_code"]) == sorted(
+    assert sorted(geo_zones.grand_paris_level(both)["epci_code"]) == sorted(
         ["T", "A", epci.GRAND_PARIS])  # the EPT are dropped, the Métropole kept
-    assert epci.GRAND_PARIS not in set(epci.grand_paris_level(both, "territories")["epci_code"])
+    assert epci.GRAND_PARIS not in set(geo_zones.grand_paris_level(both, "territories")["epci_code"])
     with pytest.raises(ValueError, match="metropole"):
-        epci.grand_paris_level(both, "ept")  # type: ignore[arg-type]
-    mf = epci.map_frame(_squares(), pd.DataFrame({"epci_code": ["T", epci.GRAND_PARIS],
+        geo_zones.grand_paris_level(both, "ept")  # type: ignore[arg-type]
+    mf = geo_zones.map_frame(_squares(), pd.DataFrame({"epci_code": ["T", epci.GRAND_PARIS],
                                                   "v": [1.0, 2.0]}))
     assert mf.set_index("epci_code")["v"].isna().to_dict() == {
         "A": True, "T": False, epci.GRAND_PARIS: False}
     with pytest.raises(ValueError, match="several rows"):
-        epci.map_frame(_squares(), pd.DataFrame({"epci_code": ["T", "T"], "v": [1, 2]}))
+        geo_zones.map_frame(_squares(), pd.DataFrame({"epci_code": ["T", "T"], "v": [1, 2]}))
 
 
 def test_epci_zones_by_hand() -> None:
     e = gpd.GeoDataFrame({"epci_code": ["T"]}, geometry=[box(0, 0, 4, 1)], crs="EPSG:2154")
     z = gpd.GeoDataFrame({"zone_code": ["01", "02"], "zone": ["a", "b"]},
                          geometry=[box(0, 0, 3, 1), box(3, 0, 9, 9)], crs="EPSG:2154")
-    out = epci.epci_zones(e, z, ["T"])
+    out = geo_zones.epci_zones(e, z, ["T"])
     assert out["zone_code"].tolist() == ["01", "02"]
     assert out["area_share"].tolist() == pytest.approx([0.75, 0.25])
     with pytest.raises(ValueError, match="without contours"):
-        epci.epci_zones(e, z, ["X"])
+        geo_zones.epci_zones(e, z, ["X"])
 
 
 def test_maps_render_and_return_data() -> None:
@@ -417,25 +422,25 @@ def test_maps_render_and_return_data() -> None:
 
     prof = pd.DataFrame({"epci_code": ["T", "A", epci.GRAND_PARIS], "region_code": ["32"] * 3,
                          "region": ["HdF"] * 3, "n_regions": 1})
-    gdf = epci.map_frame(_squares(), pd.DataFrame({"epci_code": ["T", "A", epci.GRAND_PARIS],
+    gdf = geo_zones.map_frame(_squares(), pd.DataFrame({"epci_code": ["T", "A", epci.GRAND_PARIS],
                                                    "v": [1.0, -2.0, np.nan],
                                                    "w": [10.0, 20.0, 30.0]}))
     regions = gpd.GeoDataFrame({"region_code": ["32"]}, geometry=[box(0, 0, 2, 2)],
                                crs="EPSG:2154")
-    v = epci.MapVariable("v", -3, 3, "v, %", diverging=True)
-    w = epci.MapVariable("w", 0, 40, "w, %", title="w")
-    fig, frame = epci.plot_region_maps(gdf, v, ["32"], prof, regions, marked=["T"], ncols=1)
+    v = epci_plots.MapVariable("v", -3, 3, "v, %", diverging=True)
+    w = epci_plots.MapVariable("w", 0, 40, "w, %", title="w")
+    fig, frame = epci_plots.plot_region_maps(gdf, v, ["32"], prof, regions, marked=["T"], ncols=1)
     assert frame.set_index("epci_code")["marked"].to_dict() == {
         "A": False, "T": True, epci.GRAND_PARIS: False}
     plt.close(fig)
-    fig, frame = epci.plot_region_variables(gdf, [v, w], "32", prof, regions, marked=["T"])
+    fig, frame = epci_plots.plot_region_variables(gdf, [v, w], "32", prof, regions, marked=["T"])
     assert list(frame.columns) == ["region_code", "epci_code", "epci", "v", "marked", "w"]
     plt.close(fig)
-    fig, frame = epci.plot_france_map(gdf, v, regions, marked=["T", "ABSENT"])
+    fig, frame = epci_plots.plot_france_map(gdf, v, regions, marked=["T", "ABSENT"])
     assert frame["marked"].sum() == 1
     plt.close(fig)
     with pytest.raises(ValueError, match="no EPCI contours"):
-        epci.plot_region_maps(gdf, v, ["44"], prof, regions)
+        epci_plots.plot_region_maps(gdf, v, ["44"], prof, regions)
 
 
 def test_bar_charts_render() -> None:
@@ -443,7 +448,7 @@ def test_bar_charts_render() -> None:
 
     t = pd.DataFrame({"epci_code": ["A", "B"], "epci": ["CA a", "CC b"],
                       "chg_2023_2024": [10.0, -5.0], "pct_2023_2024": [1.0, -0.5]})
-    plt.close(epci.plot_gains_losses(t, (2023, 2024), highlight="A"))
+    plt.close(epci_plots.plot_gains_losses(t, (2023, 2024), highlight="A"))
     z = pd.DataFrame({"sector_code": ["CA", "BE"], "sector": ["food", "industry (matched)"],
                       "chg_2019_2024": [3.0, 3.0]})
-    plt.close(epci.plot_zone_sectors({"zone": z}, "chg_2019_2024"))
+    plt.close(epci_plots.plot_zone_sectors({"zone": z}, "chg_2019_2024"))

@@ -1,4 +1,4 @@
-"""Figures and printed reports of the evaluation (reindus.evaluation.plots)."""
+"""Figures and printed reports of the evaluation (reindus.plots.evaluation)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from reindus.evaluation import plots
 from reindus.evaluation.descriptive import before_after, index_paths
 from reindus.evaluation.event_study import event_study
 from reindus.evaluation.simulate import simulate_panel
 from reindus.evaluation.staggered import callaway_santanna
 from reindus.evaluation.synth import synth
+from reindus.plots import evaluation as plots
 
 matplotlib.use("Agg")
 

@@ -255,7 +255,7 @@ def test_plot_sensitivity_returns_scaled_data():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from reindus.evaluation.plots_sensitivity import plot_sensitivity
+    from reindus.plots.sensitivity import plot_sensitivity
     frame = pd.DataFrame({
         "restriction": ["relative_magnitudes"] * 3,
         "m": [0.0, 1.0, np.nan],

@@ -97,7 +97,7 @@ def test_plot_validation_returns_figure_and_its_data(table: pd.DataFrame) -> Non
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from reindus.evaluation.plots import plot_validation
+    from reindus.plots.evaluation import plot_validation
 
     t = table.reset_index().assign(scenario="trend", n_treated=1)
     t = pd.concat([t, t.assign(scenario="no_trend", size=0.05)], ignore_index=True)

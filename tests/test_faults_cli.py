@@ -25,7 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from reindus import checks, cli, config
+from reindus import config
+from reindus.workflow import checks, cli
 
 PROBE_MD = '''---
 jupytext:
@@ -95,7 +96,7 @@ def _tree(root: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A probe project whose default run has been executed once (the 'committed' state)."""
-    from reindus.notebooks import execute
+    from reindus.workflow.notebooks import execute
 
     root = tmp_path_factory.mktemp("probe-project")
     (root / "notebooks").mkdir()
@@ -295,7 +296,7 @@ def test_c_read_only_folder(argv: list[str], frozen: Path, monkeypatch: pytest.M
 
 def test_c_os_error_during_a_run_names_the_file(frozen: Path, monkeypatch: pytest.MonkeyPatch,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    from reindus import notebooks
+    from reindus.workflow import notebooks
 
     def read_only(*args, **kwargs):
         raise PermissionError(13, "Permission denied", "/ro/reports/results/x.json")
@@ -333,7 +334,7 @@ def _kill_during_run(project: Path, argv: list[str]) -> None:
     """Start `reindus <argv>` with a hanging probe, SIGKILL it (and its kernel) mid-run."""
     flag = project / "kernel.pid"
     env = {**os.environ, "PROBE": "hang", "PROBE_FLAG": str(flag)}
-    proc = subprocess.Popen([sys.executable, "-m", "reindus.cli", *argv], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "reindus.workflow.cli", *argv], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(600):  # the kernel writes its pid when it reaches the hanging cell
@@ -384,7 +385,7 @@ def test_d_sigkill_of_a_what_if_run_leaves_no_folder(project: Path) -> None:
 
 def test_d_interrupted_commit_is_rolled_forward(project: Path) -> None:
     """A kill between two renames of the commit: the journal completes the move next time."""
-    from reindus.notebooks import recover
+    from reindus.workflow.notebooks import recover
 
     reports = project / "reports"
     stage = reports / ".run-90-probe-p999999999-x"
@@ -399,7 +400,7 @@ def test_d_interrupted_commit_is_rolled_forward(project: Path) -> None:
 
 
 def test_d_unfinished_stage_is_discarded(project: Path) -> None:
-    from reindus.notebooks import recover
+    from reindus.workflow.notebooks import recover
 
     before = _tree(project)
     stage = project / "reports" / ".run-90-probe-p999999999-y"
@@ -488,7 +489,7 @@ CACHE_BREAKERS = {
 
 @pytest.mark.parametrize("change", list(CACHE_BREAKERS))
 def test_e_any_change_makes_the_run_stale(change: str, project: Path) -> None:
-    from reindus.notebooks import up_to_date
+    from reindus.workflow.notebooks import up_to_date
 
     nb = project / "notebooks" / "90-probe.ipynb"
     assert up_to_date(nb)
@@ -498,7 +499,7 @@ def test_e_any_change_makes_the_run_stale(change: str, project: Path) -> None:
 
 def test_e_new_data_makes_the_run_stale(project: Path, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    from reindus.notebooks import up_to_date
+    from reindus.workflow.notebooks import up_to_date
 
     nb = project / "notebooks" / "90-probe.ipynb"
     processed = tmp_path / "processed"

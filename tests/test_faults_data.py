@@ -32,9 +32,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reindus import cli, config, sources
-from reindus.build import LOCK_NAME, build, read_manifest
+from reindus import config
 from reindus.errors import DataError
+from reindus.ingest import sources
+from reindus.ingest.build import LOCK_NAME, build, read_manifest
+from reindus.workflow import cli
 
 pytestmark = pytest.mark.mirror
 
@@ -98,7 +100,7 @@ def _register(monkeypatch: pytest.MonkeyPatch, source_id: str, path: Path) -> No
         return reg
 
     monkeypatch.setattr(sources, "load_registry", patched)
-    monkeypatch.setattr("reindus.build.load_registry", patched)
+    monkeypatch.setattr("reindus.ingest.build.load_registry", patched)
 
 
 def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -605,7 +607,7 @@ def test_second_build_exits_2_while_the_first_holds_the_lock(built, capsys) -> N
 _KILLER = """
 import os, signal, sys
 from pathlib import Path
-import reindus.build as b
+import reindus.ingest.build as b
 real = os.replace
 out = Path(os.environ["REINDUS_PROCESSED"]).resolve()
 def replace(src, dst):
@@ -701,7 +703,7 @@ def test_unknown_source_id(env, capsys) -> None:
 # ------------------------------------------------------------------------------ geometry repair
 def test_self_intersecting_contour_is_repaired_and_counted(env, monkeypatch) -> None:
     """A bow-tie polygon is repaired with make_valid and counted (not an error)."""
-    from reindus.loaders.geography import load_contours_region_outre_mer
+    from reindus.ingest.loaders.geography import load_contours_region_outre_mer
 
     src = sources.load_registry()["contours_regions_outre_mer"]
     path = src.raw_path(env["raw"])

@@ -12,9 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reindus import config, data, full_resolution, sources
-from reindus.cli import main
+from reindus import config, data
 from reindus.errors import DataError
+from reindus.ingest import full_resolution, sources
+from reindus.workflow.cli import main
 
 MIRROR = config.mirror_dir() or config.DEFAULT_MIRROR
 ROUEN = MIRROR / "urssaf" / "commune-ape-extrait-zone-emploi-rouen.csv"
@@ -159,7 +160,7 @@ def test_blank_cells_stay_missing_and_bad_counts_are_named(full_env: Path) -> No
 
 
 def test_industry_outcome_falls_back_to_embedded_totals(full_env: Path) -> None:
-    frame, note = full_resolution.industry_outcome("epci")
+    frame, note = data.industry_outcome("epci")
     assert set(frame["outcome"]) == {"total private"}
     assert "reindus fetch --full" in note and "embedded" in note
     pd.testing.assert_frame_equal(frame[["code", "year", "employment"]],
@@ -171,7 +172,7 @@ def test_industry_outcome_uses_the_full_table_when_built(full_env: Path) -> None
     sources.fetch(["cog_communes"], mirror=MIRROR)
     full_resolution.fetch_full(ROUEN, progress=False)
     full_resolution.build_sector_employment()
-    frame, note = full_resolution.industry_outcome("epci")
+    frame, note = data.industry_outcome("epci")
     assert set(frame["outcome"]) == {"industry"} and "vintage 2022" in note
     assert int(frame.query("code == @METROPOLE_ROUEN and year == 2022")["employment"].iloc[0]) > 0
 
@@ -208,6 +209,6 @@ def test_industry_outcome_falls_back_when_the_vintage_lacks_years(full_env: Path
     sources.fetch(["cog_communes"], mirror=MIRROR)
     full_resolution.fetch_full(ROUEN, progress=False)
     full_resolution.build_sector_employment()
-    frame, note = full_resolution.industry_outcome("epci", years=range(2014, 2025))
+    frame, note = data.industry_outcome("epci", years=range(2014, 2025))
     assert set(frame["outcome"]) == {"total private"}
     assert "2023, 2024" in note and "lacks the years" in note

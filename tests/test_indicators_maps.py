@@ -1,4 +1,4 @@
-"""The choropleth helper of reindus.maps (kept with the indicator tests)."""
+"""The choropleth helper of reindus.plots.maps (kept with the indicator tests)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from shapely.geometry import box  # noqa: E402
 
-from reindus import maps  # noqa: E402
+from reindus.plots import maps  # noqa: E402
 
 
 def _grid(values) -> gpd.GeoDataFrame:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reindus import notebooks
+from reindus.workflow import notebooks
 
 NOTEBOOKS = notebooks.notebook_paths()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from reindus import quality
+from reindus.reporting import quality
 
 
 def test_published_checks_pass() -> None:

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from reindus import config
-from reindus.notebooks import execute, notebook_paths
-from reindus.regression import compare_dirs, compare_results
+from reindus.reporting.regression import compare_dirs, compare_results
+from reindus.workflow.notebooks import execute, notebook_paths
 
 COMMITTED = config.ROOT / "reports" / "results"
 

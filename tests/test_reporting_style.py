@@ -12,7 +12,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from reindus import reporting, style  # noqa: E402
+from reindus import reporting  # noqa: E402
+from reindus.plots import style  # noqa: E402
 
 
 def test_source_line_groups_producers_by_licence() -> None:
@@ -114,7 +115,7 @@ def test_choropleth_attaches_ign() -> None:
     import geopandas as gpd
     from shapely.geometry import box
 
-    from reindus import maps
+    from reindus.plots import maps
 
     gdf = gpd.GeoDataFrame({"code": ["a", "b"], "v": [1.0, 2.0]},
                            geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], crs="EPSG:2154")

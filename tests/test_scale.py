@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reindus import scale
 from reindus.errors import DataError
-from reindus.sources import load_registry
+from reindus.ingest import scale
+from reindus.ingest.sources import load_registry
 
 KEYS = ["Région", "Ancienne région", "Département", "Zone d'emploi", "EPCI", "Nom commune",
         "Commune", "Grand secteur d'activité", "Secteur NA17", "Secteur NA38", "Secteur NA88",

@@ -12,8 +12,9 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from reindus import config, docs, site
-from reindus.site import interactive, notebook_pages, pages
+from reindus import config
+from reindus.reporting import docs, site
+from reindus.reporting.site import interactive, notebook_pages, pages
 
 # A reduced build (one notebook, no interactive maps) keeps this module fast; the full
 # build is `reindus report` (timed in the report of the book's branch).

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from reindus import config
-from reindus.io import sha256_file
-from reindus.loaders import TABLE_SOURCES, TABLES
-from reindus.sources import load_registry, provenance_table
+from reindus.ingest.io import sha256_file
+from reindus.ingest.loaders import TABLE_SOURCES, TABLES
+from reindus.ingest.sources import load_registry, provenance_table
 
 
 def test_registry_entries_complete() -> None:
@@ -91,7 +91,7 @@ def test_rebuild_from_mirror_is_identical(raw_dir: Path, tmp_path: Path) -> None
     """
     import pyarrow
 
-    from reindus.build import build
+    from reindus.ingest.build import build
 
     committed = json.loads((config.processed_dir() / "MANIFEST.json").read_text())
     names = [n for n in committed["tables"] if n in TABLES]
@@ -153,7 +153,7 @@ def test_every_source_can_be_refreshed_or_says_why() -> None:
 
 
 def test_industry_is_eleven_sectors_in_the_registry() -> None:
-    from reindus.schemas import INDUSTRY_CODES
+    from reindus.ingest.schemas import INDUSTRY_CODES
 
     assert len(INDUSTRY_CODES) == 11
     assert "(11 sectors)" in load_registry()["urssaf_region_na28i"].caveats

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reindus import sweep
 from reindus.errors import DataError
+from reindus.workflow import sweep
 
 
 def test_expand_is_cartesian_product_in_order() -> None:

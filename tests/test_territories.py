@@ -9,7 +9,10 @@ import statsmodels.api as sm
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reindus import territories as ti
+from reindus.designs import territories as ti
+from reindus.designs import territories_estimates as ti_estimates
+from reindus.designs import territories_robustness as ti_robustness
+from reindus.designs import territories_zones as ti_zones
 from reindus.evaluation import ipw, staggered
 
 YEARS = np.arange(2014, 2025)
@@ -119,7 +122,7 @@ def _means_did(p: pd.DataFrame, year: int, ref: int, w=None) -> float:
 
 def test_event_study_is_the_2x2_did_of_means() -> None:
     p = sim_panel(n=120, share_w2=0.0, seed=1)
-    r = ti.event_study(p)
+    r = ti_estimates.event_study(p)
     d = r.details.set_index("year")
     for y in (2014, 2016, 2019, 2024):
         assert d.loc[y, "coef"] == pytest.approx(_means_did(p, y, 2018), abs=1e-10)
@@ -132,14 +135,14 @@ def test_weighted_event_study_matches_weighted_means() -> None:
     rng = np.random.default_rng(0)
     units = p["epci_code"].unique()
     w = pd.Series(rng.uniform(0.2, 3, len(units)), index=units)
-    r = ti.event_study(p, weights=w)
+    r = ti_estimates.event_study(p, weights=w)
     d = r.details.set_index("year")
     assert d.loc[2022, "coef"] == pytest.approx(_means_did(p, 2022, 2018, w), abs=1e-10)
 
 
 def test_event_study_recovers_dynamic_effect_and_flat_pretrends() -> None:
     p = sim_panel(n=600, effect1=lambda k: 0.01 * (k + 1), seed=3)
-    r = ti.event_study(p)
+    r = ti_estimates.event_study(p)
     d = r.details.set_index("event_time")
     for k in range(6):
         assert d.loc[k, "ci_lo"] - 0.003 < 0.01 * (k + 1) < d.loc[k, "ci_hi"] + 0.003
@@ -151,9 +154,9 @@ def test_event_study_recovers_dynamic_effect_and_flat_pretrends() -> None:
 
 def test_pretrend_test_rejects_a_built_in_differential_trend() -> None:
     p = sim_panel(n=600, selection=2.0, trend_x=0.01, seed=4)
-    assert ti.event_study(p).diagnostics["pretrend"]["p_value"] < 0.001
+    assert ti_estimates.event_study(p).diagnostics["pretrend"]["p_value"] < 0.001
     # allowing x-specific year effects removes it
-    r = ti.event_study(p, trends=("x",))
+    r = ti_estimates.event_study(p, trends=("x",))
     assert r.diagnostics["pretrend"]["p_value"] > 0.01
     assert abs(r.estimate) < 0.005
 
@@ -166,7 +169,7 @@ def test_fixed_effects_are_absorbed(seed: int, shift: float, tilt: float) -> Non
     q = p.copy()
     unit_shift = pd.Series(np.arange(40) * shift, index=p["epci_code"].unique())
     q["log_employment"] += q["epci_code"].map(unit_shift) + tilt * (q["year"] - 2014) ** 2
-    a, b = ti.event_study(p).details, ti.event_study(q).details
+    a, b = ti_estimates.event_study(p).details, ti_estimates.event_study(q).details
     np.testing.assert_allclose(a["coef"], b["coef"], atol=1e-8)
 
 
@@ -175,7 +178,7 @@ def test_twfe_matches_dummy_regression_and_closed_form() -> None:
     from reindus.evaluation.did import cluster_se
 
     p = sim_panel(n=60, n_clusters=10, share_w2=0.0, effect1=0.03, seed=5)
-    r = ti.twfe_did(p, cohorts=(2019,), cluster="epci_code")
+    r = ti_estimates.twfe_did(p, cohorts=(2019,), cluster="epci_code")
     # statsmodels with explicit unit and year dummies
     X = pd.get_dummies(p[["epci_code", "year"]].astype(str), drop_first=True).astype(float)
     X.insert(0, "D", ((p["year"] >= p["first_treated"].astype("Float64").fillna(9999))
@@ -194,7 +197,7 @@ def test_twfe_matches_dummy_regression_and_closed_form() -> None:
 
 def test_region_year_effects_match_dummy_regression() -> None:
     p = sim_panel(n=80, n_clusters=10, share_w2=0.0, effect1=0.02, seed=6)
-    r = ti.twfe_did(p, cohorts=(2019,), region_year_effects=True)
+    r = ti_estimates.twfe_did(p, cohorts=(2019,), region_year_effects=True)
     ry = (p["region_code"] + p["year"].astype(str)).where(p["year"] > 2014, "base")
     X = pd.concat([pd.get_dummies(p["epci_code"], drop_first=True),
                    pd.get_dummies(ry).drop(columns="base")], axis=1).astype(float)
@@ -206,7 +209,7 @@ def test_region_year_effects_match_dummy_regression() -> None:
 
 def test_twfe_recovers_constant_effect_with_interval() -> None:
     p = sim_panel(n=500, effect1=0.02, effect2=0.02, seed=7)
-    r = ti.twfe_did(p)
+    r = ti_estimates.twfe_did(p)
     assert r.ci[0] < 0.02 < r.ci[1] and r.ci[1] - r.ci[0] < 0.01
     assert r.diagnostics["n_treated"] + r.diagnostics["n_controls"] == 500
 
@@ -214,7 +217,7 @@ def test_twfe_recovers_constant_effect_with_interval() -> None:
 # --------------------------------------------------------------------------- Callaway–Sant'Anna
 def test_cs_matches_the_evaluation_module() -> None:
     p = sim_panel(n=150, effect1=0.02, effect2=0.05, seed=8)
-    r = ti.callaway_santanna(p)
+    r = ti_estimates.callaway_santanna(p)
     Y = p.pivot(index="epci_code", columns="year", values="log_employment").to_numpy()
     g = p.drop_duplicates("epci_code")["first_treated"].astype("Float64")
     G = np.where(g.isna(), np.inf, g.fillna(0).to_numpy(dtype=float) - 2014)
@@ -230,7 +233,7 @@ def test_cs_recovers_heterogeneous_cohort_effects() -> None:
     """TWFE mixes the cohorts with forbidden comparisons; CS gets each ATT(g, t)."""
     p = sim_panel(n=800, share_w1=0.4, share_w2=0.3, effect1=lambda k: 0.01 * (k + 1),
                   effect2=0.0, seed=9)
-    r = ti.callaway_santanna(p)
+    r = ti_estimates.callaway_santanna(p)
     att = r.details.set_index(["cohort", "year"])["att"]
     assert att[(2019, 2024)] == pytest.approx(0.06, abs=0.005)
     assert att[(2024, 2024)] == pytest.approx(0.0, abs=0.005)
@@ -241,8 +244,8 @@ def test_cs_recovers_heterogeneous_cohort_effects() -> None:
 
 def test_cs_single_cohort_equals_event_study() -> None:
     p = sim_panel(n=100, share_w2=0.0, effect1=0.01, seed=10)
-    cs = ti.callaway_santanna(p, cohorts=(2019,)).details.set_index("year")["att"]
-    es = ti.event_study(p).details.set_index("year")["coef"].drop(2018)
+    cs = ti_estimates.callaway_santanna(p, cohorts=(2019,)).details.set_index("year")["att"]
+    es = ti_estimates.event_study(p).details.set_index("year")["coef"].drop(2018)
     np.testing.assert_allclose(cs.sort_index(), es.sort_index(), atol=1e-12)
 
 
@@ -259,13 +262,13 @@ def test_propensity_score_is_the_logit_mle() -> None:
 
 def test_propensity_weights_normalised() -> None:
     p = sim_panel(n=300, share_w2=0.0, selection=1.0, seed=11)
-    w = ti.propensity_weights(p, covariates=("x",), trim=0.0)
+    w = ti_estimates.propensity_weights(p, covariates=("x",), trim=0.0)
     assert (w.loc[w["treated"], "weight"] == 1).all()
     assert w.loc[~w["treated"], "weight"].sum() == pytest.approx(w["treated"].sum())
     # heavier weights on controls that look treated (high x)
     c = w[~w["treated"]].join(p.drop_duplicates("epci_code").set_index("epci_code")["x"])
     assert np.corrcoef(c["x"], c["weight"])[0, 1] > 0.5
-    bal = ti.balance_table(p, w, covariates=("x",)).iloc[0]
+    bal = ti_estimates.balance_table(p, w, covariates=("x",)).iloc[0]
     assert abs(bal["smd_weighted"]) < 0.1 < abs(bal["smd_raw"])
 
 
@@ -275,14 +278,14 @@ def test_reweighting_removes_selection_on_observables() -> None:
     x = p["x"]
     p["log_employment"] -= 0.02 * (x > 0) * (p["year"] >= 2019) * (p["year"] - 2018)
     p["above"] = (x > 0).astype(float)
-    raw = ti.twfe_did(p, cohorts=(2019,))
-    ipw = ti.reweighted_did(p, covariates=("above",), n_boot=99, seed=1)
+    raw = ti_estimates.twfe_did(p, cohorts=(2019,))
+    ipw = ti_estimates.reweighted_did(p, covariates=("above",), n_boot=99, seed=1)
     assert raw.estimate < -0.01
     assert ipw.ci[0] < 0 < ipw.ci[1]
     assert abs(ipw.estimate) < 0.004
     # equals the reweighted event study's mean post coefficient
     assert ipw.estimate == pytest.approx(ipw.diagnostics["event_study_estimate"], abs=1e-10)
-    again = ti.reweighted_did(p, covariates=("above",), n_boot=99, seed=1)
+    again = ti_estimates.reweighted_did(p, covariates=("above",), n_boot=99, seed=1)
     assert again.ci == ipw.ci
 
 
@@ -293,7 +296,7 @@ def test_region_heterogeneity_recovers_region_effects() -> None:
     p["log_employment"] += (p["region_code"].map(eff) * p["first_treated"].notna()
                             * (p["year"] >= 2019))
     regions = pd.DataFrame({"region_code": list(eff), "region": list(eff)})
-    h = ti.region_heterogeneity(p, regions, accord_regions=["r2"]).set_index("region_code")
+    h = ti_robustness.region_heterogeneity(p, regions, accord_regions=["r2"]).set_index("region_code")
     for r, e in eff.items():
         assert h.loc[r, "estimate"] == pytest.approx(e, abs=0.006)
     assert h["accord"].to_dict() == {"r0": False, "r1": False, "r2": True, "r3": False,
@@ -304,26 +307,26 @@ def test_region_heterogeneity_recovers_region_effects() -> None:
 def test_unbalanced_panel_refused() -> None:
     p = sim_panel(n=30, n_clusters=5).iloc[:-1]
     with pytest.raises(ValueError, match="unbalanced"):
-        ti.event_study(p)
+        ti_estimates.event_study(p)
 
 
 def test_missing_cohort_refused() -> None:
     p = sim_panel(n=30, n_clusters=5, share_w2=0.0)
     with pytest.raises(ValueError, match="no treated EPCI"):
-        ti.twfe_did(p, cohorts=(2024,))
+        ti_estimates.twfe_did(p, cohorts=(2024,))
 
 
 def test_missing_column_refused() -> None:
     p = sim_panel(n=30, n_clusters=5).drop(columns="departement_code")
     with pytest.raises(ValueError, match="departement_code"):
-        ti.callaway_santanna(p)
+        ti_estimates.callaway_santanna(p)
 
 
 def test_non_finite_outcome_refused() -> None:
     p = sim_panel(n=30, n_clusters=5)
     p.loc[3, "log_employment"] = np.inf
     with pytest.raises(ValueError, match="non-finite"):
-        ti.twfe_did(p)
+        ti_estimates.twfe_did(p)
 
 
 # --------------------------------------------------------------------------- audit check
@@ -337,7 +340,7 @@ def test_audit_hand_computed() -> None:
     rows += [("0001", "G1", "GU", 2019, 999.0), ("0001", "G1", "GU", 2022, 0.0)]  # not industry
     ze = pd.DataFrame(rows, columns=["zone_code", "sector_code", "a5", "year", "employment"])
     shares = pd.DataFrame({"zone_code": ["0001", "0002", "0003"], "ti_share": [1.0, 0.0, 0.5]})
-    a = ti.audit_industrial_losses(ze, shares)
+    a = ti_zones.audit_industrial_losses(ze, shares)
     t = a["table"].set_index("reading")
     alloc = t.iloc[0]
     # losses: A -20, C -10 -> total -30; labelled part: -20 + 0.5 * -10 = -25
@@ -365,7 +368,7 @@ def test_zone_shares_on_squares() -> None:
     ind = pd.DataFrame({"epci_code": ["a", "b"], "P22_POP": [1, 1]})
     members = pd.DataFrame({"epci_code": ["a", "b"], "commune_code": ["1", "2"],
                             "commune": ["x", "y"], "population": [1, 1]})
-    s = ti.zone_ti_shares(epci, zones, mem, emp, ind, members).set_index("zone_code")
+    s = ti_zones.zone_ti_shares(epci, zones, mem, emp, ind, members).set_index("zone_code")
     assert s.loc["0001", "ti_share"] == pytest.approx(300 / (300 + 100))
     assert s.loc["0002", "ti_share"] == pytest.approx(0.0)
 
@@ -385,26 +388,26 @@ def test_wave_map_frame(membership: pd.DataFrame) -> None:
 
 def test_placebo_in_time_finds_nothing_when_trends_are_parallel() -> None:
     p = sim_panel(n=600, effect1=0.05, seed=14)
-    q = ti.placebo_in_time(p, cohort=2019, fake=2016)
+    q = ti_robustness.placebo_in_time(p, cohort=2019, fake=2016)
     assert q["year"].max() == 2018 and set(q["first_treated"].dropna()) == {2016}
-    r = ti.twfe_did(q, cohorts=(2016,))
+    r = ti_estimates.twfe_did(q, cohorts=(2016,))
     assert r.ci[0] < 0 < r.ci[1]
     with pytest.raises(ValueError, match="before"):
-        ti.placebo_in_time(p, cohort=2019, fake=2020)
+        ti_robustness.placebo_in_time(p, cohort=2019, fake=2020)
 
 
 # --------------------------------------------------------------------------- issue 11 specifications
 def test_holm_by_hand() -> None:
     # sorted p 0.01, 0.02, 0.04 with m = 3: 0.03, 0.04, max(0.04, 0.04) = 0.04
-    np.testing.assert_allclose(ti.holm(np.array([0.04, 0.01, 0.02])), [0.04, 0.03, 0.04])
-    assert ti.holm(np.array([0.5, 0.9])).max() == 1.0
+    np.testing.assert_allclose(ti_robustness.holm(np.array([0.04, 0.01, 0.02])), [0.04, 0.03, 0.04])
+    assert ti_robustness.holm(np.array([0.5, 0.9])).max() == 1.0
 
 
 def test_region_heterogeneity_uses_each_regions_clusters() -> None:
     p = sim_panel(n=400, share_w2=0.0, seed=14)
     regions = pd.DataFrame({"region_code": [f"r{i}" for i in range(5)],
                             "region": [f"r{i}" for i in range(5)]})
-    h = ti.region_heterogeneity(p, regions)
+    h = ti_robustness.region_heterogeneity(p, regions)
     # 30 départements spread over 5 regions: 6 per region -> t with 5 df
     assert (h["n_clusters"] == 6).all() and (h["df"] == 5).all()
     assert (h["p_holm"] >= h["p_value"]).all()
@@ -423,9 +426,9 @@ def test_employment_weights_and_bins_and_strata() -> None:
     # a year shock proportional to x-bin is absorbed by bin x year effects
     shock = b["x_bin"] * 0.01 * (b["year"] - 2014)
     b["log_employment"] = b["log_employment"] + shock
-    assert ti.event_study(b, strata="x_bin").diagnostics["strata"] == "x_bin"
-    r = ti.event_study(b, strata="x_bin")
-    r0 = ti.event_study(p)
+    assert ti_estimates.event_study(b, strata="x_bin").diagnostics["strata"] == "x_bin"
+    r = ti_estimates.event_study(b, strata="x_bin")
+    r0 = ti_estimates.event_study(p)
     assert abs(r.estimate - r0.estimate) < 0.003
 
 
@@ -436,7 +439,7 @@ def test_detrended_outcome_removes_unit_lines() -> None:
     d = ti.add_detrended(p, before=2019)
     pre = d[d["year"] < 2019].groupby("epci_code")["log_employment_detrended"]
     # noise-free: each unit's pre-period is a line plus common year effects
-    r = ti.event_study(d, outcome="log_employment_detrended")
+    r = ti_estimates.event_study(d, outcome="log_employment_detrended")
     assert abs(r.estimate) < 1e-10 and pre.std().max() < 0.1
 
 
@@ -461,9 +464,9 @@ def test_intensity_event_study_recovers_the_slope() -> None:
          + rng.normal(0, 0.005, (n, len(quarters))) - 0.03 * np.outer(s, yr >= 2019))
     z = pd.DataFrame({"zone_code": np.repeat([f"{i:04d}" for i in range(n)], len(quarters)),
                       "quarter": np.tile(quarters, n), "employment": np.exp(Y.ravel()).round()})
-    zp = ti.zone_intensity_panel(z, pd.DataFrame({"zone_code": [f"{i:04d}" for i in range(n)],
+    zp = ti_zones.zone_intensity_panel(z, pd.DataFrame({"zone_code": [f"{i:04d}" for i in range(n)],
                                                   "ti_share": s}))
-    r = ti.intensity_event_study(zp)
+    r = ti_robustness.intensity_event_study(zp)
     assert r.ci[0] < -0.03 < r.ci[1] and abs(r.estimate + 0.03) < 0.005
     assert r.diagnostics["pretrend"]["df1"] == 6 and r.diagnostics["pretrend"]["p_value"] > 0.001
 
@@ -477,7 +480,7 @@ def test_zone_industry_panel_by_hand() -> None:
     # a cell withheld in one year is left out of both
     ze = pd.concat([ze, pd.DataFrame([("Z1", "C3", "BE", 2019, 7.0),
                                       ("Z1", "C3", "BE", 2022, np.nan)], columns=ze.columns)])
-    out = ti.zone_industry_panel(ze, pd.DataFrame({"zone_code": ["Z1"], "ti_share": [0.4]}))
+    out = ti_zones.zone_industry_panel(ze, pd.DataFrame({"zone_code": ["Z1"], "ti_share": [0.4]}))
     assert out["industry"].tolist() == [15, 25] and out["other"].tolist() == [150, 150]
     np.testing.assert_allclose(out["log_ratio"], np.log([15 / 150, 25 / 150]))
     assert (out["intensity"] == 0.4).all()

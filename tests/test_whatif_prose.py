@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from reindus import notebooks
+from reindus.workflow import notebooks
 
 pytestmark = pytest.mark.slow
 

@@ -89,6 +89,11 @@ def notebooks_dir() -> Path:
     return _env_path("REINDUS_NOTEBOOKS", NOTEBOOKS_DIR)
 
 
+def notebook_paths() -> list[Path]:
+    """The numbered notebooks, in order (``notebooks/NN-*.ipynb``)."""
+    return sorted(p for p in notebooks_dir().glob("[0-9][0-9]-*.ipynb"))
+
+
 def mirror_dir() -> Path | None:
     """The mirror directory from ``REINDUS_MIRROR``, or ``None`` when unset."""
     value = os.environ.get("REINDUS_MIRROR")

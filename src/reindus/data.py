@@ -14,6 +14,8 @@ Insee and IGN-derived tables under Licence Ouverte 2.0. See
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from typing import Literal
 
 import pandas as pd
@@ -41,8 +43,8 @@ def _check_against_manifest(name: str, path) -> None:
     """The table must be the one ``MANIFEST.json`` records, and not left pending by a
     killed build. Each file is hashed once per process (cached on size and mtime);
     a folder without a manifest (a scratch folder) is not checked."""
-    from reindus.build import read_manifest
-    from reindus.io import sha256_file
+    from reindus.ingest.build import read_manifest
+    from reindus.ingest.io import sha256_file
 
     if not (path.parent / "MANIFEST.json").exists():
         return
@@ -74,7 +76,7 @@ def _path(name: str):
 
 def read_table(name: str, columns: list[str] | None = None,
                where: tuple[str, str] | None = None) -> pd.DataFrame:
-    """Read one processed table by name (see ``reindus.loaders.TABLES``).
+    """Read one processed table by name (see ``reindus.ingest.loaders.TABLES``).
 
     ``where=(column, value)`` keeps the rows where ``column == value``; the
     filter runs in Arrow before the conversion to pandas, which is the costly step.
@@ -255,7 +257,7 @@ def national_checks() -> pd.DataFrame:
 
 def provenance() -> pd.DataFrame:
     """The source registry as a table (licence, producer, third-party flags...)."""
-    from reindus.sources import provenance_table
+    from reindus.ingest.sources import provenance_table
 
     return provenance_table()
 
@@ -298,7 +300,7 @@ def sector_employment(level: SectorLevel = "epci") -> pd.DataFrame:
     DataError
         When the table has not been built, naming the commands that build it.
     """
-    from reindus import full_resolution
+    from reindus.ingest import full_resolution
 
     if level not in ("epci", "zone_emploi"):
         raise ValueError(f"level must be 'epci' or 'zone_emploi', not {level!r}")
@@ -313,6 +315,51 @@ def sector_employment(level: SectorLevel = "epci") -> pd.DataFrame:
 
 def has_sector_employment(level: SectorLevel = "epci") -> bool:
     """Whether the optional full-resolution table of :func:`sector_employment` is built."""
-    from reindus import full_resolution
+    from reindus.ingest import full_resolution
 
     return (full_resolution.full_dir() / f"sector_employment_{level}.parquet").exists()
+
+
+def industry_outcome(level: str = "epci", years: Iterable[int] | None = None) -> tuple[pd.DataFrame, str]:
+    """The best available employment outcome by ``level`` × year, and a sentence saying which.
+
+    With the full-resolution table built, industrial employment (A5 ``BE``)
+    from the official commune × APE file is the primary outcome; without it,
+    total private employment from the embedded data (:func:`area_employment`)
+    is all there is, and the sentence says what the full file would add.
+
+    years
+        Years the caller's design needs: when the full table lacks any of them
+        (an older vintage, say), the embedded totals are used and the note says why.
+
+    Returns
+    -------
+    (frame, note)
+        ``frame`` has columns code, year, employment, outcome (``'industry'`` or
+        ``'total private'``); ``note`` is a sentence for the notebook's text.
+    """
+    from reindus.ingest import full_resolution
+
+    missing: list[int] = []
+    if has_sector_employment(level):  # type: ignore[arg-type]
+        frame = full_resolution.industry(sector_employment(level)).assign(outcome="industry")  # type: ignore[arg-type]
+        missing = sorted(set(years or []) - set(frame["year"].astype(int)))
+    if has_sector_employment(level) and not missing:  # type: ignore[arg-type]
+        lock = full_resolution.lock_path()
+        vintage = json.loads(lock.read_text(encoding="utf-8")).get("vintage") if lock.exists() else "unknown"
+        note = (f"This run uses the full-resolution table built from the official Urssaf commune × APE "
+                f"file (vintage {vintage}, ODbL 1.0): the outcome is industrial employment (sections "
+                f"B–E), years {int(frame['year'].min())}–{int(frame['year'].max())}.")
+        return frame, note
+    frame = area_employment(level)[["code", "year", "employment"]].assign(outcome="total private")  # type: ignore[arg-type]
+    if missing:
+        note = ("This run uses the embedded data: the outcome is total private employment. The "
+                "full-resolution table is built but lacks the years "
+                f"{', '.join(map(str, missing))} that this design needs (fetch a newer vintage with "
+                "`reindus fetch --full`, then `reindus build --full`).")
+    else:
+        note = ("This run uses the embedded data: the outcome is total private employment, because "
+                "industrial employment by intercommunalité needs the official commune × APE file "
+                "(`reindus fetch --full`, then `reindus build --full`), which would make industry "
+                "the primary outcome.")
+    return frame, note

@@ -454,7 +454,7 @@ def host_zones(events: pd.DataFrame, overlaps: pd.DataFrame, zone_sectors: pd.Da
     commune-to-zone table; EPCI and zones do not nest (the EPCI of
     Béthune-Bruay, host of ACC at Billy-Berclau/Douvrin, lies in five zones).
     Rule: among the zones overlapping the host EPCI (``overlaps``,
-    :func:`reindus.epci.epci_zones`), the zone whose employment in the
+    :func:`reindus.geo.epci.epci_zones`), the zone whose employment in the
     battery sector (NA38 ``CJ``) grew most between ``years``; a plant of
     hundreds of jobs in that sector marks its zone. Ties or a single zone:
     the largest area share. The growth is returned so that the choice can be

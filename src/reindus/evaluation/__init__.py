@@ -8,7 +8,7 @@ control), :mod:`.staggered` (Callaway–Sant'Anna), :mod:`.robustness`,
 :class:`~reindus.evaluation.results.EstimateResult`.
 
 The same estimators serve one treated region and hundreds of treated units
-(the Territoires d'industrie EPCI of :mod:`reindus.territories`):
+(the Territoires d'industrie EPCI of :mod:`reindus.designs.territories`):
 :mod:`.fixed_effects` holds the shared weighted two-way demeaning and
 clustered fits, :mod:`.inference` the rule that picks randomisation /
 conformal / Conley–Taber inference for few treated clusters and

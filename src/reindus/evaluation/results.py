@@ -3,7 +3,7 @@
 Every estimator (difference-in-differences, event study, synthetic control,
 Callaway–Sant'Anna) returns an :class:`EstimateResult`, so that a notebook can
 put them side by side in one table and record them with
-:func:`reindus.reporting.record_result` the same way.
+:func:`reindus.reporting.record_estimate` the same way.
 """
 
 from __future__ import annotations
@@ -92,14 +92,17 @@ class EstimateResult:
                 f"{_fmt(self.ci[1], digits)}), p = {p}, treated = {_units(self.treated)}, "
                 f"{len(self.controls)} controls, n = {self.n_obs}")
 
-    def record(self, name: str, *, unit: str = "log points", note: str = "", **extra: Any
-               ) -> dict[str, Any]:
-        """Record the headline with :func:`reindus.reporting.record_result`."""
-        from reindus import reporting
+    def record_fields(self, *, unit: str = "log points", note: str = "", **extra: Any
+                      ) -> dict[str, Any]:
+        """The keyword arguments of :func:`reindus.reporting.record_result` for the headline.
 
+        Pure: returns the fields (estimate, interval, unit, method, n, p-value, level and the
+        units); :func:`reindus.reporting.record_estimate` writes them, so that estimation
+        never imports the reporting layer.
+        """
         lo, hi = self.ci
-        return reporting.record_result(
-            name, float(self.estimate),
+        return dict(
+            estimate=float(self.estimate),
             interval=(_finite_or_none(lo), _finite_or_none(hi)),
             unit=unit, method=f"{self.method} [{self.inference}]", n=self.n_obs,
             p_value=None if self.p_value is None else float(self.p_value),

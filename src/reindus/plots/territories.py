@@ -1,0 +1,104 @@
+r"""Maps and charts of the Territoires d'industrie analysis (notebook 05).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from reindus.designs.territories import wave_map_frame
+from reindus.evaluation.results import EstimateResult
+
+
+def map_waves(contours_epci, membership: pd.DataFrame, regions=None):
+    """Two maps side by side: EPCI labelled in wave 1 (2018-2022) and wave 2 (2023-2027).
+
+    A label is a category, not a quantity: labelled EPCI are drawn dark, the others
+    light, EPCI labelled through some of their communes only are hatched, with a
+    legend of the three classes (Lambert-93). Returns ``(fig, frame)`` with the
+    plotted values (without geometries) for :func:`reindus.reporting.save_figure`.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    from reindus.plots.maps import LAMBERT_93, MISSING_COLOUR
+
+    g = wave_map_frame(contours_epci, membership).to_crs(LAMBERT_93)
+    # The contours hold the Métropole du Grand Paris and its EPT, which overlap; the
+    # labels are given to EPT, so the Métropole's polygon would hide them.
+    g = g[g["epci_code"] != "200054781"]
+    colours = {"labelled": "#08519c", "not labelled": "#eff3ff"}
+    fig, axes = plt.subplots(1, 2, figsize=(12, 6.5))
+    for ax, w in zip(axes, (1, 2), strict=True):
+        col = g[f"wave{w}"]
+        g[col == 1].plot(ax=ax, color=colours["labelled"], edgecolor="white", linewidth=0.1)
+        g[col == 0].plot(ax=ax, color=colours["not labelled"], edgecolor="#c6dbef", linewidth=0.1)
+        g[col.isna()].plot(ax=ax, color=MISSING_COLOUR, hatch="////", edgecolor="#969696",
+                           linewidth=0.1)
+        if regions is not None:
+            regions.to_crs(LAMBERT_93).boundary.plot(ax=ax, color="black", linewidth=0.5)
+        n = int((col == 1).sum())
+        ax.set_title(f"Wave {w} ({'2018-2022' if w == 1 else '2023-2027'}): {n} EPCI labelled")
+        ax.set_axis_off()
+        ax.set_aspect("equal")
+    handles = [Patch(facecolor=colours["labelled"], label="EPCI labelled"),
+               Patch(facecolor=colours["not labelled"], edgecolor="#c6dbef", label="not labelled"),
+               Patch(facecolor=MISSING_COLOUR, hatch="////", edgecolor="#969696",
+                     label="partly labelled (some communes)")]
+    fig.legend(handles=handles, loc="lower center", ncol=3, frameon=False)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return fig, pd.DataFrame(g.drop(columns="geometry"))
+
+
+def plot_event_study(results: Mapping[str, EstimateResult], *, title: str = "",
+                     unit: str = "log points"):
+    """Event-study coefficients with intervals, one series per result."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    frames = []
+    n = len(results)
+    for i, (label, r) in enumerate(results.items()):
+        d = r.details.copy()
+        x = d["year"] + (i - (n - 1) / 2) * 0.15
+        ax.errorbar(x, d["coef"], yerr=[d["coef"] - d["ci_lo"], d["ci_hi"] - d["coef"]],
+                    fmt="o-", capsize=3, ms=4, label=label)
+        frames.append(d.assign(series=label))
+    ref = next(iter(results.values())).periods.get("reference")
+    ax.axhline(0, color="grey", lw=0.8)
+    if ref is not None:
+        ax.axvline(ref + 0.5, color="grey", ls="--", lw=0.8)
+    ax.set_xlabel("year")
+    ax.set_ylabel(f"gap treated - controls ({unit})")
+    ax.set_title(title)
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig, pd.concat(frames, ignore_index=True)
+
+
+def plot_heterogeneity(table: pd.DataFrame, *, highlight: str | None = None,
+                       unit: str = "log points"):
+    """Region estimates with intervals; accord regions in orange, ``highlight`` in bold."""
+    import matplotlib.pyplot as plt
+
+    d = table.sort_values("estimate").reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(7, 5))
+    colours = np.where(d["accord"], "tab:orange", "tab:blue")
+    for i, r in d.iterrows():
+        ax.errorbar(r["estimate"], i, xerr=[[r["estimate"] - r["ci_lo"]],
+                                            [r["ci_hi"] - r["estimate"]]],
+                    fmt="o", color=colours[i], capsize=3)
+    ax.set_yticks(range(len(d)))
+    ax.set_yticklabels([f"{r.region} ({r.n_treated}/{r.n_controls})" for r in d.itertuples()],
+                       fontsize=8)
+    for lab, code in zip(ax.get_yticklabels(), d["region_code"], strict=True):
+        if code == highlight:
+            lab.set_fontweight("bold")
+    ax.axvline(0, color="grey", lw=0.8)
+    ax.set_xlabel(f"DiD estimate ({unit}); orange = region with an accord")
+    fig.tight_layout()
+    return fig, d
+
+
