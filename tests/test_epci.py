@@ -18,7 +18,7 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from shapely.geometry import box  # noqa: E402
 
-from reindus import data  # noqa: E402
+from reindus import config, data  # noqa: E402
 from reindus.geo import dynamics as epci_dynamics
 from reindus.geo import epci  # noqa: E402
 from reindus.geo import peers as epci_peers
@@ -108,7 +108,7 @@ def test_reconcile_codes_real(geo: pd.DataFrame, emp: pd.DataFrame) -> None:
     extra = set(rec.loc[~rec["in_cog"] & rec["in_contours"].astype(bool), "code"])
     assert extra == set(epci.GRAND_PARIS_TERRITORIES)
     no_contours = rec[rec["in_cog"] & ~rec["in_contours"].astype(bool)]
-    assert no_contours["region_code"].isin(epci.OVERSEAS_REGIONS).all()
+    assert no_contours["region_code"].isin(config.OVERSEAS_REGIONS).all()
     assert (rec["note"] != "").sum() == (~rec["in_cog"] | ~rec["in_series"]
                                          | ~rec["in_contours"].astype(bool)).sum()
 

@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 
 from reindus import config
+from reindus.ingest import schemas
 from reindus.ingest.io import sha256_file
-from reindus.ingest.loaders import TABLE_SOURCES, TABLES
+from reindus.ingest.loaders import TABLES, loader
 from reindus.ingest.sources import load_registry, provenance_table
 
 
@@ -39,9 +40,23 @@ def test_third_party_snapshots_are_flagged() -> None:
 
 def test_every_table_has_registered_sources() -> None:
     reg = load_registry()
-    assert set(TABLE_SOURCES) == set(TABLES)
-    for name, ids in TABLE_SOURCES.items():
-        assert ids and all(i in reg for i in ids), name
+    for name, table in TABLES.items():
+        assert table.name == name and loader(name) is table.load
+        assert table.sources and all(i in reg for i in table.sources), name
+
+
+def test_the_registry_declares_every_table_once_with_its_schema() -> None:
+    # the loader modules declared these (with a schema each) through @processed_table
+    with_schema = {n for n, t in TABLES.items() if t.schema is not None}
+    assert with_schema == {"regional_employment", "sectors", "insolvencies", "zone_employment",
+                           "zone_quarterly_employment", "area_employment", "departement_snapshot"}
+    assert TABLES["zone_employment"].schema is schemas.ZONE_EMPLOYMENT
+    assert TABLES["geo_epci"].sources == ("cog_epci", "cog_communes")
+    from reindus.ingest.loaders import processed_table
+
+    with pytest.raises(ValueError, match="declared twice"):
+        processed_table("sectors", sources=("urssaf_region_na28i",))(lambda raw: raw)
+    assert TABLES["sectors"].load.__name__ == "load_sectors"
 
 
 def test_manifest_matches_committed_tables() -> None:

@@ -98,3 +98,9 @@ def mirror_dir() -> Path | None:
     """The mirror directory from ``REINDUS_MIRROR``, or ``None`` when unset."""
     value = os.environ.get("REINDUS_MIRROR")
     return Path(value).expanduser().resolve() if value else None
+
+
+#: Overseas regions (DROM) by COG code: Guadeloupe, Martinique, Guyane, La Réunion, Mayotte.
+#: One definition for every layer (no census covariates, not on the metropolitan maps, left
+#: out of donor pools).
+OVERSEAS_REGIONS: tuple[str, ...] = ("01", "02", "03", "04", "06")

@@ -76,7 +76,7 @@ def _path(name: str):
 
 def read_table(name: str, columns: list[str] | None = None,
                where: tuple[str, str] | None = None) -> pd.DataFrame:
-    """Read one processed table by name (see ``reindus.ingest.loaders.TABLES``).
+    """Read one processed table by name (see :data:`reindus.ingest.loaders.TABLES`).
 
     ``where=(column, value)`` keeps the rows where ``column == value``; the
     filter runs in Arrow before the conversion to pandas, which is the costly step.

@@ -1,8 +1,11 @@
-"""The project's one exception type for bad input data."""
+"""The project's one exception type for bad input data, and the one required-columns check."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
+
+import pandas as pd
 
 
 class DataError(Exception):
@@ -26,3 +29,16 @@ class DataError(Exception):
         self.problem = problem
         self.fix = fix
         super().__init__(f"{self.path}: {problem}. Fix: {fix}")
+
+
+def require_columns(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
+    """Raise a clear error when ``frame`` is not a DataFrame or lacks one of ``columns``.
+
+    ``TypeError`` for a non-DataFrame, ``ValueError`` naming the missing columns (in the
+    order asked) and the columns the frame has. Every layer checks its inputs with this.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"{what} must be a pandas DataFrame, got {type(frame).__name__}")
+    missing = [c for c in dict.fromkeys(columns) if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{what} lacks columns {missing}; it has {list(frame.columns)}")

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from reindus.errors import require_columns
 from reindus.evaluation._core import invert_test, two_way_demean
 from reindus.evaluation.results import EstimateResult
 
@@ -48,11 +49,6 @@ BATTERY_SECTOR_NA38 = "CJ"
 BATTERY_SECTOR_NA28 = "CI-CJ"
 #: Registry ids of the battery gigafactories of the Hauts-de-France "battery valley".
 GIGAFACTORIES = ("acc-douvrin", "aesc-douai", "verkor-dunkerque", "prologium-dunkerque")
-
-
-def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
-    if missing := sorted(set(columns) - set(frame.columns)):
-        raise ValueError(f"{what} lacks columns {missing}")
 
 
 def _q(p: Any) -> pd.Period:
@@ -76,7 +72,7 @@ def zone_regions(zone_employment: pd.DataFrame) -> pd.DataFrame:
         zone_code, region_code, cross_region (True for the ``00xx`` zones,
         assigned to the region holding most of their area).
     """
-    _require(zone_employment, ["zone_code", "region_code"], "zone_employment")
+    require_columns(zone_employment, ["zone_code", "region_code"], "zone_employment")
     z = zone_employment[["zone_code", "region_code"]].drop_duplicates()
     if z["zone_code"].duplicated().any():
         bad = z.loc[z["zone_code"].duplicated(keep=False)].head(4)
@@ -110,8 +106,8 @@ def zone_panel(zone_quarterly: pd.DataFrame, regions_of_zones: pd.DataFrame, *,
         zone_code, region_code, unit (= zone_code), quarter, employment,
         log_employment :math:`= \log(\text{employment})`; balanced.
     """
-    _require(zone_quarterly, ["zone_code", "quarter", "employment"], "zone_quarterly")
-    _require(regions_of_zones, ["zone_code", "region_code", "cross_region"], "regions_of_zones")
+    require_columns(zone_quarterly, ["zone_code", "quarter", "employment"], "zone_quarterly")
+    require_columns(regions_of_zones, ["zone_code", "region_code", "cross_region"], "regions_of_zones")
     d = zone_quarterly[["zone_code", "quarter", "employment"]].merge(
         regions_of_zones, on="zone_code", how="inner", validate="many_to_one")
     if drop_cross_region:
@@ -160,7 +156,7 @@ def zone_assignment(regions_of_zones: pd.DataFrame, timing: pd.DataFrame, *,
         zone_code, region_code, role ('treated', 'control' or 'excluded'),
         start (Period or NaT), reason.
     """
-    _require(timing, ["region_code", "role", "first_treated"], "timing")
+    require_columns(timing, ["region_code", "role", "first_treated"], "timing")
     if timing.get("scenario", pd.Series(["x"])).nunique() > 1:
         raise ValueError("timing has several scenarios: pass one")
     t = timing.set_index("region_code")
@@ -295,7 +291,7 @@ def region_did(panel: pd.DataFrame, assignment: pd.DataFrame, *,
         G), ``randomisation`` (p, n_assignments, placebo estimates),
         ``n_zones`` by role, ``n_regions``.
     """
-    _require(assignment, ["zone_code", "region_code", "role", "start"], "assignment")
+    require_columns(assignment, ["zone_code", "region_code", "role", "start"], "assignment")
     a = assignment[assignment["role"].isin(["treated", "control"])]
     p = panel[panel["zone_code"].isin(a["zone_code"])]
     Y, zones, quarters = _wide(p, outcome)
@@ -466,9 +462,9 @@ def host_zones(events: pd.DataFrame, overlaps: pd.DataFrame, zone_sectors: pd.Da
         event_id, company, epci_code, zone_code, area_share, sector_growth
         (jobs in ``sector``, ``years[1]`` minus ``years[0]``), n_candidates.
     """
-    _require(events, ["event_id", "company", "epci_code"], "events")
-    _require(overlaps, ["epci_code", "zone_code", "area_share"], "overlaps")
-    _require(zone_sectors, ["zone_code", "sector_code", "year", "employment"], "zone_sectors")
+    require_columns(events, ["event_id", "company", "epci_code"], "events")
+    require_columns(overlaps, ["epci_code", "zone_code", "area_share"], "overlaps")
+    require_columns(zone_sectors, ["zone_code", "sector_code", "year", "employment"], "zone_sectors")
     ev = events[events["event_id"].isin(event_ids)]
     if missing := sorted(set(event_ids) - set(ev["event_id"])):
         raise ValueError(f"events not in the registry: {missing}")
@@ -543,7 +539,7 @@ def sector_outcomes(sectors: pd.DataFrame, *, exclude: str = BATTERY_SECTOR_NA28
     dict
         ``{"industry": [...], f"industry excl. {exclude}": [...], code: [code], ...}``.
     """
-    _require(sectors, ["sector_code", "group"], "sectors")
+    require_columns(sectors, ["sector_code", "group"], "sectors")
     ind = sectors.loc[sectors["group"] == "industry", "sector_code"].tolist()
     if exclude not in ind:
         raise ValueError(f"{exclude!r} is not an industrial sector code")
@@ -564,7 +560,7 @@ def zone_profile(zone_employment: pd.DataFrame, *, year: int = 2019) -> pd.DataF
     pandas.DataFrame
         zone_code, employment, industry, industry_share.
     """
-    _require(zone_employment, ["zone_code", "a5", "year", "employment"], "zone_employment")
+    require_columns(zone_employment, ["zone_code", "a5", "year", "employment"], "zone_employment")
     z = zone_employment[zone_employment["year"] == year]
     if z.empty:
         raise ValueError(f"no zone employment for {year}")

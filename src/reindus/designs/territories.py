@@ -39,10 +39,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from reindus.config import OVERSEAS_REGIONS
+
 #: first treated year of each wave (first full year after the launch)
 TREATMENT_START: dict[int, int] = {1: 2019, 2: 2024}
-#: overseas regions (DROM): no census covariates in ``epci_indicators``, not on the maps
-OVERSEAS: tuple[str, ...] = ("01", "02", "03", "04", "06")
 GROUPS: tuple[str, ...] = ("wave1", "wave2_entrant", "never", "partial")
 OUTCOMES: dict[str, str] = {"log_employment": "log points", "index": "index points (2018 = 100)"}
 #: covariates of the propensity score (all measured before the 2018 launch, but see
@@ -122,7 +122,7 @@ def group_counts(treatment: pd.DataFrame, panel: pd.DataFrame | None = None) -> 
     """EPCI per group in the COG (all, metropolitan) and, if given, in the panel."""
     out = pd.DataFrame({
         "cog_2026": treatment["group"].value_counts().reindex(GROUPS, fill_value=0),
-        "metropolitan": treatment.loc[~treatment["region_code"].isin(OVERSEAS), "group"]
+        "metropolitan": treatment.loc[~treatment["region_code"].isin(OVERSEAS_REGIONS), "group"]
         .value_counts().reindex(GROUPS, fill_value=0),
     })
     if panel is not None:
@@ -218,7 +218,7 @@ def outcome_panel(employment: pd.DataFrame, treatment: pd.DataFrame,
     units["log_employment_2018"] = np.log(wide[base_year])
     units = units.join(covariates(indicators).set_index("epci_code"), how="inner")
     if metropolitan_only:
-        units = units[~units["region_code"].isin(OVERSEAS)]
+        units = units[~units["region_code"].isin(OVERSEAS_REGIONS)]
     if not keep_partial:
         units = units[units["group"] != "partial"]
     long = (wide.loc[units.index].stack().rename("employment").reset_index()

@@ -39,8 +39,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-#: Overseas regions (DROM): excluded from donor pools, see module docstring.
-OVERSEAS = ("01", "02", "03", "04", "06")
+from reindus.config import OVERSEAS_REGIONS
+
 UNCERTAIN_STATUSES = ("announced_not_confirmed", "year_inferred")
 #: First quarter in which apprentices are counted (series break).
 APPRENTICE_BREAK = pd.Period("2023Q1", freq="Q-DEC")
@@ -110,7 +110,7 @@ def outcome_panel(
         codes = sectors.loc[sectors["group"] == group, "sector_code"].tolist()
     d = employment[employment["sector_code"].isin(codes)]
     if metropolitan_only:
-        d = d[~d["region_code"].isin(OVERSEAS)]
+        d = d[~d["region_code"].isin(OVERSEAS_REGIONS)]
     lo, hi = window
     if lo is not None:
         d = d[d["quarter"] >= _q(lo)]

@@ -12,12 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from reindus.geo.epci import (
-    PERIODS,
-    _check_employment,
-    _require,
-    pct_change,
-)
+from reindus.errors import require_columns
+from reindus.geo.epci import PERIODS, _check_employment, pct_change
 
 
 # --------------------------------------------------------------------------- trajectories
@@ -78,7 +74,7 @@ def changes(employment: pd.DataFrame, periods: Sequence[tuple[int, int]] = PERIO
 
 
 def _events_by_epci(events: pd.DataFrame) -> pd.DataFrame:
-    _require(events, ["epci_code", "kind", "company", "jobs", "effective_on"], "events")
+    require_columns(events, ["epci_code", "kind", "company", "jobs", "effective_on"], "events")
     ev = events[events["epci_code"].notna()].copy()
     ev["year"] = ev["effective_on"].astype(str).str[:4]
     ev = ev.sort_values(["epci_code", "year", "company"])
@@ -113,7 +109,7 @@ def dynamics(employment: pd.DataFrame, profiles_table: pd.DataFrame,
         share the smallest rank; EPCI without the change are not ranked), and
         ``n_region``: EPCI of the region with a 2019–2024 (last period) change.
     """
-    _require(profiles_table, ["epci_code", "epci", "region_code"], "profiles_table")
+    require_columns(profiles_table, ["epci_code", "epci", "region_code"], "profiles_table")
     ch = changes(employment, periods).rename(columns={"code": "epci_code"})
     out = profiles_table.merge(ch, on="epci_code", how="left")
     for a, b in periods:
@@ -139,7 +135,7 @@ def gainers_losers(dyn: pd.DataFrame, period: tuple[int, int], *, n: int = 5,
     """
     a, b = period
     col = f"chg_{a}_{b}"
-    _require(dyn, ["epci_code", "epci", col, f"pct_{a}_{b}"], "dyn")
+    require_columns(dyn, ["epci_code", "epci", col, f"pct_{a}_{b}"], "dyn")
     d = dyn if region_code is None else dyn[dyn["region_code"] == region_code]
     d = d[d[col].notna()]
     top = d.sort_values([col, "epci_code"], ascending=[False, True]).head(n)

@@ -37,12 +37,15 @@ Employment :math:`E_{it}` is Urssaf private salaried employment, all sectors, of
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from reindus.config import OVERSEAS_REGIONS
+from reindus.errors import require_columns
 
 #: The Métropole du Grand Paris: one EPCI in the COG and the Urssaf series; the contours
 #: and the census indicators hold it *and* its 12 établissements publics territoriaux (EPT,
@@ -55,8 +58,6 @@ GRAND_PARIS_TERRITORIES = (
 #: Code of the Urssaf series for the communes that belong to no EPCI (the four island
 #: communes of Bréhat, Sein, Ouessant and Yeu).
 NO_EPCI = "ZZZZZZZZZ"
-#: Overseas regions (Guadeloupe, Martinique, Guyane, La Réunion, Mayotte).
-OVERSEAS_REGIONS = ("01", "02", "03", "04", "06")
 #: Periods of the job-dynamics summaries: before Covid, since 2019, after the Béthune accord.
 PERIODS: tuple[tuple[int, int], ...] = ((2014, 2019), (2019, 2024), (2023, 2024))
 EPCI_TYPES = {"CC": "communauté de communes", "CA": "communauté d'agglomération",
@@ -66,14 +67,8 @@ INDUSTRY_SHARE = "eco_sectindus_pct_22"
 CENSUS_POPULATION = "P22_POP"
 
 
-def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{what} lacks column(s) {missing}; has {list(frame.columns)}")
-
-
 def _check_employment(employment: pd.DataFrame, what: str = "employment") -> None:
-    _require(employment, ["code", "year", "employment"], what)
+    require_columns(employment, ["code", "year", "employment"], what)
     if employment.duplicated(["code", "year"]).any():
         dup = employment.loc[employment.duplicated(["code", "year"]), ["code", "year"]]
         raise ValueError(f"{what} has duplicated (code, year) rows, e.g. "
@@ -112,10 +107,10 @@ def profiles(geo_epci: pd.DataFrame, departements: pd.DataFrame, regions: pd.Dat
         ``departement_code`` and ``region_code`` are those of the most populous member
         (26 EPCI straddle two regions).
     """
-    _require(geo_epci, ["epci_code", "epci", "epci_type", "population", "n_communes",
+    require_columns(geo_epci, ["epci_code", "epci", "epci_type", "population", "n_communes",
                         "departement_code", "region_code"], "geo_epci")
-    _require(departements, ["departement_code", "departement"], "departements")
-    _require(regions, ["region_code", "region"], "regions")
+    require_columns(departements, ["departement_code", "departement"], "departements")
+    require_columns(regions, ["region_code", "region"], "regions")
     out = geo_epci[["epci_code", "epci", "epci_type", "population", "n_communes",
                     "departement_code", "region_code"]].copy()
     out["n_regions"] = (geo_epci["n_regions"].astype("int64") if "n_regions" in geo_epci
@@ -129,7 +124,7 @@ def profiles(geo_epci: pd.DataFrame, departements: pd.DataFrame, regions: pd.Dat
     out["region"] = out["region_code"].map(regions.set_index("region_code")["region"])
     out["overseas"] = out["region_code"].isin(OVERSEAS_REGIONS)
     if indicators is not None:
-        _require(indicators, ["epci_code", INDUSTRY_SHARE, CENSUS_POPULATION], "indicators")
+        require_columns(indicators, ["epci_code", INDUSTRY_SHARE, CENSUS_POPULATION], "indicators")
         ind = indicators.assign(epci_code=indicators["epci_code"].astype(str)).set_index(
             "epci_code")
         out["industry_share"] = out["epci_code"].map(ind[INDUSTRY_SHARE]).astype("float64")
@@ -165,7 +160,7 @@ def reconcile_codes(geo_epci: pd.DataFrame, employment: pd.DataFrame,
         code, epci (COG name when known), region_code, in_cog, in_series, in_contours,
         in_indicators (the last two NA when not given), note.
     """
-    _require(geo_epci, ["epci_code", "epci", "region_code"], "geo_epci")
+    require_columns(geo_epci, ["epci_code", "epci", "region_code"], "geo_epci")
     _check_employment(employment)
     cog = set(geo_epci["epci_code"])
     series = set(employment["code"])
@@ -288,7 +283,7 @@ def aggregate_communes(commune_employment: pd.DataFrame, members: pd.DataFrame,
         Extra code mapping applied after the arrondissements.
     """
     _check_employment(commune_employment, "commune_employment")
-    _require(members, ["epci_code", "commune_code"], "members")
+    require_columns(members, ["epci_code", "commune_code"], "members")
     if members["commune_code"].duplicated().any():
         raise ValueError("members lists a commune in two EPCI; use one COG vintage")
     df = commune_employment[["code", "year", "employment"]].copy()
@@ -298,7 +293,7 @@ def aggregate_communes(commune_employment: pd.DataFrame, members: pd.DataFrame,
     epci_of = members.set_index("commune_code")["epci_code"]
     df["epci_code"] = df["commune_code"].map(epci_of)
     if communes is not None:
-        _require(communes, ["commune_code"], "communes")
+        require_columns(communes, ["commune_code"], "communes")
         outside = df["epci_code"].isna() & df["commune_code"].isin(communes["commune_code"])
         df.loc[outside, "epci_code"] = NO_EPCI
     mapped = df[df["epci_code"].notna()]

@@ -15,8 +15,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from reindus.errors import require_columns
 from reindus.geo.dynamics import employment_index
-from reindus.geo.epci import PERIODS, _check_employment, _require, pct_change, profile
+from reindus.geo.epci import PERIODS, _check_employment, pct_change, profile
 
 
 # --------------------------------------------------------------------------- peers
@@ -112,7 +113,7 @@ def select_peers(epci_code: str, profiles_table: pd.DataFrame, employment: pd.Da
         empty frame when no candidate passes.
     """
     rule = PeerRule.from_mapping(rule)
-    _require(profiles_table, ["epci_code", "epci_type", "region_code", "overseas",
+    require_columns(profiles_table, ["epci_code", "epci_type", "region_code", "overseas",
                               "industry_share", "census_population"], "profiles_table")
     _check_employment(employment)
     target = profile(profiles_table, epci_code)
@@ -212,7 +213,7 @@ def comparison_table(traj: pd.DataFrame, peer_table: pd.DataFrame | None = None,
     peers' median % change and interquartile range (the median of the peers' own changes,
     not the change of the median index). Columns: series, kind, then ``pct_a_b`` per period.
     """
-    _require(traj, ["series", "kind", "year", "employment"], "traj")
+    require_columns(traj, ["series", "kind", "year", "employment"], "traj")
     rows = []
     own = traj[traj["kind"] != "peers"]
     for (series, kind), d in own.groupby(["series", "kind"], sort=False):
@@ -279,7 +280,7 @@ def peer_comparison(epci_code: str, peer_codes: Collection[str], dyn: pd.DataFra
     d = dyn.set_index("epci_code")
     for a, b in periods:
         col = f"pct_{a}_{b}"
-        _require(dyn, [col], "dyn")
+        require_columns(dyn, [col], "dyn")
         g0 = float(d.loc[str(epci_code), col])
         gp = d.loc[codes, col].astype("float64").dropna()
         allg = pd.concat([pd.Series({str(epci_code): g0}), gp])

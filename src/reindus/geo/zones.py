@@ -11,7 +11,8 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from reindus.geo.epci import GRAND_PARIS, GRAND_PARIS_TERRITORIES, _require
+from reindus.errors import require_columns
+from reindus.geo.epci import GRAND_PARIS, GRAND_PARIS_TERRITORIES
 
 
 # --------------------------------------------------------------------------- zones d'emploi
@@ -58,7 +59,7 @@ def zone_industry(zone_employment: pd.DataFrame, zone_code: str, *,
     changes are not changes of coverage; ``share_pct`` is industry's share of the zone's
     private employment (all sectors observed that year).
     """
-    _require(zone_employment, ["zone_code", "sector_code", "sector", "a5", "year",
+    require_columns(zone_employment, ["zone_code", "sector_code", "sector", "a5", "year",
                                "employment"], "zone_employment")
     z = zone_employment[zone_employment["zone_code"] == str(zone_code)]
     if z.empty:
@@ -100,7 +101,7 @@ def grand_paris_level(contours_epci: Any, level: Literal["metropole", "territori
     Métropole's own is absent; ``'territories'`` (for values given by EPT) drops the
     Métropole's polygon. Other rows are returned unchanged.
     """
-    _require(contours_epci, ["epci_code", "epci", "geometry"], "contours_epci")
+    require_columns(contours_epci, ["epci_code", "epci", "geometry"], "contours_epci")
     if level not in ("metropole", "territories"):
         raise ValueError(f"level must be 'metropole' or 'territories', not {level!r}")
     g = contours_epci[["epci_code", "epci", "geometry"]]
@@ -123,7 +124,7 @@ def map_frame(contours_epci: Any, values: pd.DataFrame, *,
     the Métropole (default; Urssaf series, census indicators of the Métropole) or its
     EPT. EPCI without a value keep NaN, which :func:`reindus.plots.maps.choropleth` hatches.
     """
-    _require(values, ["epci_code"], "values")
+    require_columns(values, ["epci_code"], "values")
     if values["epci_code"].duplicated().any():
         raise ValueError("values has several rows for one epci_code")
     g = grand_paris_level(contours_epci, grand_paris)

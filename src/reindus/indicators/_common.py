@@ -6,6 +6,8 @@ from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
+from reindus.errors import require_columns  # noqa: F401  (the indicators' import point)
+
 
 def as_keys(by: str | Iterable[str] | None) -> list[str]:
     """Normalise a grouping argument (``None``, a column name or names) to a list."""
@@ -14,15 +16,6 @@ def as_keys(by: str | Iterable[str] | None) -> list[str]:
     if isinstance(by, str):
         return [by]
     return list(by)
-
-
-def require_columns(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
-    """Raise a clear ``ValueError`` when ``frame`` lacks one of ``columns``."""
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"{what} must be a pandas DataFrame, got {type(frame).__name__}")
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{what} lacks column(s) {missing}; it has {list(frame.columns)}")
 
 
 def require_unique(frame: pd.DataFrame, keys: Sequence[str], what: str) -> None:

@@ -42,7 +42,7 @@ import pandas as pd
 from reindus import config
 from reindus.errors import DataError
 from reindus.ingest.io import sha256_file, write_json, write_parquet
-from reindus.ingest.loaders import TABLE_SOURCES, TABLES, loader
+from reindus.ingest.loaders import TABLES, loader
 from reindus.ingest.sources import load_registry, verify
 
 LOCK_NAME = ".build.lock"
@@ -155,7 +155,7 @@ def _write_table(df: pd.DataFrame, path: Path) -> None:
 def _verify_sources(names: list[str], raw_dir: Path) -> dict[str, str]:
     """Verify every raw or reference file the tables need; return ``{source id: sha256}``."""
     registry = load_registry()
-    needed = {sid for n in names for sid in TABLE_SOURCES.get(n, ())}
+    needed = {sid for n in names for sid in TABLES[n].sources}
     for sid in sorted(needed):
         src = registry[sid]
         path = src.raw_path(raw_dir)
@@ -229,7 +229,7 @@ def build(
                     "sha256": sha256_file(staged),
                     "rows": int(len(df)),
                     "columns": [str(c) for c in df.columns],
-                    "sources": list(TABLE_SOURCES.get(name, ())),
+                    "sources": list(TABLES[name].sources),
                 }
                 if df.attrs.get("geometry_repairs"):
                     entries[name]["geometry_repairs"] = int(df.attrs["geometry_repairs"])

@@ -148,16 +148,3 @@ def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, path: str | Path) -> 
                         "the file does not hold what the loader expects: fetch the official file "
                         "again (`reindus fetch --force`), or update the loader if the producer "
                         "changed its format") from None
-
-
-#: Processed table -> schema, for ``reindus check`` (tables without one are checked by
-#: their loaders' own checks and the manifest's column list).
-TABLE_SCHEMAS: dict[str, pa.DataFrameSchema] = {
-    "regional_employment": REGIONAL_EMPLOYMENT,
-    "sectors": SECTORS,
-    "insolvencies": INSOLVENCIES,
-    "zone_employment": ZONE_EMPLOYMENT,
-    "zone_quarterly_employment": ZONE_QUARTERLY,
-    "area_employment": AREA_EMPLOYMENT,
-    "departement_snapshot": DEPARTEMENT_SNAPSHOT,
-}

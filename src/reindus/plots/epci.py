@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from reindus.geo.epci import GRAND_PARIS, GRAND_PARIS_TERRITORIES, _require
+from reindus.errors import require_columns
+from reindus.geo.epci import GRAND_PARIS, GRAND_PARIS_TERRITORIES
 from reindus.geo.zones import short_name
 
 
@@ -188,7 +189,7 @@ def plot_gains_losses(table: pd.DataFrame, period: tuple[int, int], *,
 
     a, b = period
     col, pct = f"chg_{a}_{b}", f"pct_{a}_{b}"
-    _require(table, ["epci_code", "epci", col, pct], "table")
+    require_columns(table, ["epci_code", "epci", col, pct], "table")
     t = table.drop_duplicates("epci_code").sort_values([col, "epci_code"])
     fig, ax = plt.subplots(figsize=(8.5, 0.32 * len(t) + 1.4))
     colours = np.where(t[col] >= 0, "#2166ac", "#b2182b")

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from reindus.errors import require_columns
 from reindus.evaluation.results import EstimateResult
 from reindus.plots import style
 
@@ -72,12 +73,6 @@ def _x1(period: Any) -> Any:
     return _x([period])[0]
 
 
-def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{what} lacks columns {missing}")
-
-
 def _details(result: EstimateResult, what: str) -> pd.DataFrame:
     if not isinstance(result, EstimateResult) or result.details is None:
         raise TypeError(f"{what} needs an EstimateResult with details")
@@ -109,7 +104,7 @@ def plot_index_paths(paths: pd.DataFrame, *, start: Any, label: str, ylabel: str
     (Figure, DataFrame)
         The figure and ``paths`` (the plotted data, unchanged).
     """
-    _require(paths, ["period", "treated", "donor_mean", "donor_min", "donor_max"], "paths")
+    require_columns(paths, ["period", "treated", "donor_mean", "donor_min", "donor_max"], "paths")
     x = _x(paths["period"])
     fig, ax = plt.subplots(figsize=(9, 4.5))
     ax.fill_between(x, paths["donor_min"], paths["donor_max"], color=PLACEBO_COLOR, alpha=0.5,
@@ -147,7 +142,7 @@ def before_after_report(ba: pd.DataFrame, names: Mapping[str, str] | None = None
         A header with the window and one row per unit: change and pre-period
         slope, both :math:`\\times 100` (log points :math:`\\approx` %).
     """
-    _require(ba, ["unit", "role", "change", "pre_slope"], "before/after table")
+    require_columns(ba, ["unit", "role", "change", "pre_slope"], "before/after table")
     tab = ba.assign(region=ba["unit"].map(lambda u: _name(names, u)),
                     change_pct=100 * ba["change"], pre_slope_pct_per_q=100 * ba["pre_slope"])
     lo, hi = ba.attrs.get("window", ("?", "?"))
@@ -167,7 +162,7 @@ def event_study_table(es: EstimateResult) -> pd.DataFrame:
     multiplied by 100; other columns (``event_time``, ``binned``...) unchanged.
     """
     det = _details(es, "event_study_table")
-    _require(det, ["event_time", *_ES_PCT], "event-study details")
+    require_columns(det, ["event_time", *_ES_PCT], "event-study details")
     return det.assign(**{c: 100 * det[c] for c in _ES_PCT})
 
 
@@ -414,7 +409,7 @@ _ROB_COLS = ["spec", "estimator", "estimate", "ci_lo", "ci_hi", "p_value", "n_co
 
 
 def _rob_pct(rob: pd.DataFrame) -> pd.DataFrame:
-    _require(rob, _ROB_COLS, "robustness table")
+    require_columns(rob, _ROB_COLS, "robustness table")
     return rob.assign(estimate=100 * rob["estimate"], ci_lo=100 * rob["ci_lo"],
                       ci_hi=100 * rob["ci_hi"])
 
@@ -523,7 +518,7 @@ def plot_validation(table: pd.DataFrame, *, n_treated: int = 1, n_units: int | N
         % = 100 x log points), one row per method, one marker per design;
         the data: method, scenario, draws, size, coverage, rmse_pct.
     """
-    _require(table, ["scenario", "estimator", "inference", "size", "coverage", "rmse"],
+    require_columns(table, ["scenario", "estimator", "inference", "size", "coverage", "rmse"],
              "validation table")
     t = table.copy()
     if "n_treated" in t.columns:

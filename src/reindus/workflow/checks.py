@@ -73,7 +73,8 @@ def check_processed() -> list[str]:
     import pyarrow.parquet as pq
 
     from reindus.data import read_table
-    from reindus.ingest.schemas import TABLE_SCHEMAS, validate
+    from reindus.ingest.loaders import TABLES
+    from reindus.ingest.schemas import validate
 
     problems: list[str] = []
     manifest_path = config.processed_dir() / "MANIFEST.json"
@@ -94,9 +95,9 @@ def check_processed() -> list[str]:
             if cols != entry.get("columns"):
                 problems.append(f"{path}: columns {cols} differ from the manifest; run "
                                 "`reindus build`")
-            elif name in TABLE_SCHEMAS:
+            elif name in TABLES and TABLES[name].schema is not None:
                 try:
-                    validate(read_table(name), TABLE_SCHEMAS[name], path)
+                    validate(read_table(name), TABLES[name].schema, path)
                 except DataError as exc:
                     problems.append(str(exc))
     for path in sorted(config.processed_dir().glob("*.parquet")):

@@ -41,6 +41,7 @@ from reindus.errors import DataError
 from reindus.ingest.io import read_json_checked
 from reindus.ingest.loaders import _checks as ck
 from reindus.ingest.loaders import _reference as ref
+from reindus.ingest.loaders._registry import processed_table
 from reindus.ingest.sources import get
 
 #: wave number -> (source id, territory id field, label field, labelling years)
@@ -133,6 +134,7 @@ def _cog(raw_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return e, c.drop_duplicates("siren")
 
 
+@processed_table("ti_membership", sources=("anct_ti_2018_2022", "anct_ti_2023_2027", "cog_epci", "cog_communes"))
 def load_ti_membership(raw_dir: Path) -> pd.DataFrame:
     """Tidy EPCI x wave membership of the Territoires d'industrie programme.
 

@@ -17,6 +17,7 @@ from reindus.ingest import schemas
 from reindus.ingest.io import read_json_checked
 from reindus.ingest.loaders import _checks as ck
 from reindus.ingest.loaders import _reference as ref
+from reindus.ingest.loaders._registry import processed_table
 from reindus.ingest.sources import get
 
 LAMBERT93 = "EPSG:2154"
@@ -29,6 +30,7 @@ def _json_frame(raw_dir: Path, source_id: str, required: list[str]) -> tuple[pd.
     return pd.DataFrame(ref._records(path, tuple(required))), path
 
 
+@processed_table("geo_regions", sources=("cog_regions",))
 def load_regions(raw_dir: Path) -> pd.DataFrame:
     """The 18 regions: region_code, region, zone ('metro' or 'drom'), chef_lieu.
 
@@ -49,6 +51,7 @@ def load_regions(raw_dir: Path) -> pd.DataFrame:
             .reset_index(drop=True))
 
 
+@processed_table("geo_departements", sources=("cog_departements",))
 def load_departements(raw_dir: Path) -> pd.DataFrame:
     """The 101 départements: departement_code, departement, region_code, zone (COM dropped)."""
     df, path = _json_frame(raw_dir, "cog_departements", ["code", "nom", "region", "zone"])
@@ -61,6 +64,7 @@ def load_departements(raw_dir: Path) -> pd.DataFrame:
             .sort_values("departement_code").reset_index(drop=True))
 
 
+@processed_table("geo_communes", sources=("cog_communes",))
 def load_communes(raw_dir: Path) -> pd.DataFrame:
     """Current communes (``commune-actuelle``) with département, region and population.
 
@@ -95,6 +99,7 @@ def load_communes(raw_dir: Path) -> pd.DataFrame:
     return out.sort_values("commune_code").reset_index(drop=True)
 
 
+@processed_table("geo_epci_members", sources=("cog_epci",))
 def load_epci_members(raw_dir: Path) -> pd.DataFrame:
     """EPCI membership: epci_code, commune_code, commune, population (municipal)."""
     df, path = _json_frame(raw_dir, "cog_epci", ["code", "membres"])
@@ -111,6 +116,7 @@ def load_epci_members(raw_dir: Path) -> pd.DataFrame:
     return out.sort_values(["epci_code", "commune_code"]).reset_index(drop=True)
 
 
+@processed_table("geo_epci", sources=("cog_epci", "cog_communes"))
 def load_epci(raw_dir: Path) -> pd.DataFrame:
     """EPCI à fiscalité propre with type, population and location.
 
@@ -258,12 +264,14 @@ def _contours(raw_dir: Path, source_id: str, rename: dict[str, str],
     return gdf.sort_values(first).reset_index(drop=True)
 
 
+@processed_table("contours_region", sources=("contours_region",))
 def load_contours_region(raw_dir: Path):
     """Metropolitan regions, Lambert-93 (the 13 of the COG, all required)."""
     return _contours(raw_dir, "contours_region", {"code_insee": "region_code",
                                                   "nom_officiel": "region"}, "region", True)
 
 
+@processed_table("contours_departement", sources=("contours_departement",))
 def load_contours_departement(raw_dir: Path):
     """Metropolitan départements, Lambert-93 (the 96 of the COG, all required)."""
     return _contours(raw_dir, "contours_departement", {"code_insee": "departement_code",
@@ -271,6 +279,7 @@ def load_contours_departement(raw_dir: Path):
                      "departement", True)
 
 
+@processed_table("contours_epci", sources=("contours_epci",))
 def load_contours_epci(raw_dir: Path):
     """Metropolitan EPCI (2025), Lambert-93; codes must be EPCI of the COG 2026, or one of
     the EPT of the Métropole du Grand Paris and Paris, which the file draws instead of it."""
@@ -278,6 +287,7 @@ def load_contours_epci(raw_dir: Path):
                      extra=ref.GRAND_PARIS_PARTS)
 
 
+@processed_table("contours_zone_emploi", sources=("contours_zone_emploi",))
 def load_contours_zone_emploi(raw_dir: Path):
     """Metropolitan zones d'emploi (2020 zoning), Lambert-93 (the reference list itself)."""
     gdf = _contours(raw_dir, "contours_zone_emploi", {"ze2020": "zone_code", "libze2020": "zone"})
@@ -289,6 +299,7 @@ def load_contours_zone_emploi(raw_dir: Path):
     return gdf
 
 
+@processed_table("contours_region_outre_mer", sources=("contours_regions_outre_mer",))
 def load_contours_region_outre_mer(raw_dir: Path):
     """All 18 regions (2018) at their true positions, kept in WGS84 (EPSG:4326)."""
     path = raw_dir / get("contours_regions_outre_mer").file

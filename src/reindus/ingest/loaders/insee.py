@@ -10,6 +10,7 @@ from reindus.errors import DataError
 from reindus.ingest.io import read_delimited, read_json_checked
 from reindus.ingest.loaders import _checks as ck
 from reindus.ingest.loaders import _reference as ref
+from reindus.ingest.loaders._registry import processed_table
 from reindus.ingest.sources import get
 
 
@@ -26,6 +27,7 @@ def _records(path: Path, required: list[str]) -> pd.DataFrame:
     return pd.DataFrame(obj)
 
 
+@processed_table("national_checks", sources=("insee_creations_entreprises", "insee_defaillances_entreprises", "insee_emploi_france_a5"))
 def load_national_checks(raw_dir: Path) -> pd.DataFrame:
     """National Insee series used as external checks, stacked in one tidy table.
 
@@ -65,6 +67,7 @@ def load_national_checks(raw_dir: Path) -> pd.DataFrame:
     return out.sort_values(["dataset", "series", "year"]).reset_index(drop=True)
 
 
+@processed_table("epci_indicators", sources=("insee_epci_indicateurs",))
 def load_epci_indicators(raw_dir: Path) -> pd.DataFrame:
     """Census- and Urssaf-based EPCI indicators computed by a third party.
 

@@ -22,6 +22,7 @@ from reindus.ingest import schemas
 from reindus.ingest.io import read_delimited
 from reindus.ingest.loaders import _checks as ck
 from reindus.ingest.loaders import _reference as ref
+from reindus.ingest.loaders._registry import processed_table
 
 DATE_STATUSES = ("confirmed", "announced_not_confirmed", "year_inferred")
 
@@ -78,6 +79,7 @@ def _not_future(dates: pd.Series, raw: pd.DataFrame, path: Path, column: str,
                         "until it has happened")
 
 
+@processed_table("accords", sources=("reference_accords",))
 def load_accords(raw_dir: Path | None = None, path: Path | None = None) -> pd.DataFrame:
     """Région - Intercommunalités de France accords, with their treatment quarter.
 
@@ -116,6 +118,7 @@ def load_accords(raw_dir: Path | None = None, path: Path | None = None) -> pd.Da
     return out.sort_values("signed_date").reset_index(drop=True)
 
 
+@processed_table("industrial_events", sources=("reference_industrial_events",))
 def load_industrial_events(raw_dir: Path | None = None, path: Path | None = None) -> pd.DataFrame:
     """Major industrial closures and openings, with announced job counts and sources.
 

@@ -11,6 +11,7 @@ from reindus.ingest import schemas
 from reindus.ingest.io import read_delimited, read_json_checked
 from reindus.ingest.loaders import _checks as ck
 from reindus.ingest.loaders import _reference as ref
+from reindus.ingest.loaders._registry import processed_table
 from reindus.ingest.schemas import validate
 from reindus.ingest.sources import get
 
@@ -54,6 +55,7 @@ def _declared_quarters(source_id: str) -> pd.PeriodIndex:
     return pd.period_range(src.first_period, src.last_period, freq="Q")
 
 
+@processed_table("regional_employment", sources=("urssaf_region_na28i",), schema=schemas.REGIONAL_EMPLOYMENT)
 def load_regional_employment(raw_dir: Path) -> pd.DataFrame:
     """Region x NA28i sector x quarter, CVS employment and payroll, 1998Q3-2025Q4.
 
@@ -94,6 +96,7 @@ def sector_group(code: str) -> str:
     raise ValueError(f"unknown NA28i code {code!r}")
 
 
+@processed_table("sectors", sources=("urssaf_region_na28i",), schema=schemas.SECTORS)
 def load_sectors(raw_dir: Path) -> pd.DataFrame:
     """The NA28i nomenclature with labels (from the Urssaf file) and groups."""
     path = _path(raw_dir, "urssaf_region_na28i")
@@ -119,6 +122,7 @@ _PROC_NAMES = {"Redressement judiciaire": "redressement", "Liquidation judiciair
                "Sauvegarde": "sauvegarde"}
 
 
+@processed_table("insolvencies", sources=("urssaf_procedures_collectives",), schema=schemas.INSOLVENCIES)
 def load_insolvencies(raw_dir: Path) -> pd.DataFrame:
     """Procédures collectives by 2016 region, quarter and procedure type.
 
@@ -204,6 +208,7 @@ def _zone_regions(raw_dir: Path, zones: pd.Series) -> pd.DataFrame:
     return out
 
 
+@processed_table("zone_employment", sources=("urssaf_ze_a38", "contours_zone_emploi", "contours_region"), schema=schemas.ZONE_EMPLOYMENT)
 def load_zone_employment(raw_dir: Path) -> pd.DataFrame:
     """Zone d'emploi (2020 zoning) x NA38 x year (2019, 2022-2024), private employment.
 
@@ -243,6 +248,7 @@ def load_zone_employment(raw_dir: Path) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- zone d'emploi quarterly
+@processed_table("zone_quarterly_employment", sources=("urssaf_ze_trimestriel",), schema=schemas.ZONE_QUARTERLY)
 def load_zone_quarterly_employment(raw_dir: Path) -> pd.DataFrame:
     """Zone d'emploi x quarter, all sectors, 2012Q1-2025Q4 (raw and CVS headcount, CVS payroll).
 
@@ -300,6 +306,7 @@ _ECHELONS = {"communes": "commune", "epci": "epci", "ze": "zone_emploi", "dep": 
              "aav": "aire_attraction"}
 
 
+@processed_table("area_employment", sources=("urssaf_total_par_echelon",), schema=schemas.AREA_EMPLOYMENT)
 def load_area_employment(raw_dir: Path) -> pd.DataFrame:
     """Private employment, all sectors, 2014-2024, by geographic level (third-party aggregation)."""
     path = _path(raw_dir, "urssaf_total_par_echelon")
@@ -339,6 +346,7 @@ def load_area_employment(raw_dir: Path) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- département snapshot
+@processed_table("departement_snapshot", sources=("urssaf_departement_grand_secteur",), schema=schemas.DEPARTEMENT_SNAPSHOT)
 def load_departement_snapshot(raw_dir: Path) -> pd.DataFrame:
     """Département x grand secteur at 2025Q4 with year-on-year changes (dashboard extract).
 
