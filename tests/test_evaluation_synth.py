@@ -43,8 +43,11 @@ def test_simplex_ls_is_optimal(seed, m, n):
     w = simplex_least_squares(A, b)
     assert (w >= 0).all() and w.sum() == pytest.approx(1.0)
     ref = _slsqp(A, b)
-    # never worse than a tightly converged SLSQP
-    assert np.sum((A @ w - b) ** 2) <= np.sum((A @ ref - b) ** 2) + 1e-9
+    # never worse than a tightly converged SLSQP, to 1e-9 relative: SLSQP meets sum(w) = 1 only
+    # to its own tolerance, which can buy it ~1e-9 on an objective of ~145 (seed=145, m=15, n=7,
+    # where w satisfies the KKT conditions below exactly)
+    best = np.sum((A @ ref - b) ** 2)
+    assert np.sum((A @ w - b) ** 2) <= best + 1e-9 * max(1.0, best)
     # KKT: every donor's half-gradient is >= the common value on the support
     g = A.T @ (A @ w - b)
     on = w > 1e-10
