@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from reindus.evaluation.results import EstimateResult
+from reindus.plots.style import FOCUS, OKABE_ITO
 
 
 def _pct_axis(ax: Any, ylabel: str) -> None:
@@ -48,7 +49,7 @@ def plot_counterfactuals(es: EstimateResult, trend: EstimateResult, *, title: st
     data[["coef", "ci_lo", "ci_hi"]] = 100 * data[["coef", "ci_lo", "ci_hi"]]
     fig, ax = plt.subplots(figsize=(8, 4.2))
     for (name, d), colour, dx in zip(data.groupby("counterfactual", sort=False),
-                                     ("tab:blue", "tab:orange"), (-0.12, 0.12), strict=True):
+                                     (OKABE_ITO[0], OKABE_ITO[1]), (-0.12, 0.12), strict=True):
         x = d["event_time"] + dx
         ax.errorbar(x, d["coef"], yerr=[d["coef"] - d["ci_lo"], d["ci_hi"] - d["coef"]],
                     fmt="o", ms=4, color=colour, capsize=2, lw=1, label=name)
@@ -79,7 +80,7 @@ def plot_zone_event_studies(studies: Mapping[str, EstimateResult], *, title: str
     for ax, (k, d) in zip(axes.ravel(), data.groupby("panel", sort=False), strict=False):
         ax.fill_between(d["event_time"], d["placebo_lo"], d["placebo_hi"], color="0.85",
                         label="range of placebo regions")
-        ax.plot(d["event_time"], d["estimate"], "o-", ms=3, color="tab:blue",
+        ax.plot(d["event_time"], d["estimate"], "o-", ms=3, color=OKABE_ITO[0],
                 label="zones of the signing region")
         ax.axvline(-0.5, color="0.3", ls="--", lw=0.8)
         _pct_axis(ax, "gap to control zones, %")
@@ -118,7 +119,7 @@ def plot_gigafactory_gaps(synths: Mapping[str, EstimateResult], labels: Mapping[
         x = pd.PeriodIndex(d["period"], freq="Q-DEC").to_timestamp()
         ax.fill_between(x, d["placebo_p05"], d["placebo_p95"], color="0.85",
                         label="placebo zones, 5-95 %")
-        ax.plot(x, d["gap"], color="tab:red", lw=1.4, label="host zone minus synthetic")
+        ax.plot(x, d["gap"], color=FOCUS, lw=1.4, label="host zone minus synthetic")
         ax.axvline(x[d["post"].to_numpy()].min(), color="0.3", ls="--", lw=0.8)
         ax.axvline(pd.Period(announced[z], freq="Q-DEC").to_timestamp(), color="0.3", ls=":",
                    lw=0.8)
@@ -140,7 +141,7 @@ def plot_estimates(table: pd.DataFrame, *, label: str, title: str
     lo = np.clip(d["ci_lo"], -60, 60)
     hi = np.clip(d["ci_hi"], -60, 60)
     ax.errorbar(d["estimate"], y, xerr=[d["estimate"] - lo, hi - d["estimate"]], fmt="o",
-                ms=4, color="tab:blue", capsize=2, lw=1)
+                ms=4, color=OKABE_ITO[0], capsize=2, lw=1)
     ax.set_yticks(y, d[label])
     ax.axvline(0.0, color="0.4", lw=0.8)
     ax.set_xlabel("estimate, % (100 x log points), 95 % interval")

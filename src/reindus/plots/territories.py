@@ -10,6 +10,12 @@ import pandas as pd
 
 from reindus.designs.territories import wave_map_frame
 from reindus.evaluation.results import EstimateResult
+from reindus.plots.style import EFFECT_UNIT, FOCUS, OKABE_ITO
+
+
+def _display(unit: str) -> tuple[float, str]:
+    """Effects in log points are shown in percent (100 x log points), as in every notebook."""
+    return (100.0, EFFECT_UNIT) if unit == "log points" else (1.0, unit)
 
 
 def map_waves(contours_epci, membership: pd.DataFrame, regions=None):
@@ -54,14 +60,19 @@ def map_waves(contours_epci, membership: pd.DataFrame, regions=None):
 
 def plot_event_study(results: Mapping[str, EstimateResult], *, title: str = "",
                      unit: str = "log points"):
-    """Event-study coefficients with intervals, one series per result."""
+    """Event-study coefficients with intervals, one series per result.
+
+    Effects in log points are plotted (and returned) in percent, 100 x log points.
+    """
     import matplotlib.pyplot as plt
 
+    scale, label_unit = _display(unit)
     fig, ax = plt.subplots(figsize=(8, 4.5))
     frames = []
     n = len(results)
     for i, (label, r) in enumerate(results.items()):
         d = r.details.copy()
+        d[["coef", "ci_lo", "ci_hi"]] = d[["coef", "ci_lo", "ci_hi"]] * scale
         x = d["year"] + (i - (n - 1) / 2) * 0.15
         ax.errorbar(x, d["coef"], yerr=[d["coef"] - d["ci_lo"], d["ci_hi"] - d["coef"]],
                     fmt="o-", capsize=3, ms=4, label=label)
@@ -71,7 +82,7 @@ def plot_event_study(results: Mapping[str, EstimateResult], *, title: str = "",
     if ref is not None:
         ax.axvline(ref + 0.5, color="grey", ls="--", lw=0.8)
     ax.set_xlabel("year")
-    ax.set_ylabel(f"gap treated - controls ({unit})")
+    ax.set_ylabel(f"gap treated - controls ({label_unit})")
     ax.set_title(title)
     ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()
@@ -80,12 +91,17 @@ def plot_event_study(results: Mapping[str, EstimateResult], *, title: str = "",
 
 def plot_heterogeneity(table: pd.DataFrame, *, highlight: str | None = None,
                        unit: str = "log points"):
-    """Region estimates with intervals; accord regions in orange, ``highlight`` in bold."""
+    """Region estimates with intervals; accord regions in orange, ``highlight`` in bold.
+
+    Effects in log points are plotted (and returned) in percent, 100 x log points.
+    """
     import matplotlib.pyplot as plt
 
+    scale, label_unit = _display(unit)
     d = table.sort_values("estimate").reset_index(drop=True)
+    d[["estimate", "ci_lo", "ci_hi"]] = d[["estimate", "ci_lo", "ci_hi"]] * scale
     fig, ax = plt.subplots(figsize=(7, 5))
-    colours = np.where(d["accord"], "tab:orange", "tab:blue")
+    colours = np.where(d["accord"], FOCUS, OKABE_ITO[0])
     for i, r in d.iterrows():
         ax.errorbar(r["estimate"], i, xerr=[[r["estimate"] - r["ci_lo"]],
                                             [r["ci_hi"] - r["estimate"]]],
@@ -97,7 +113,7 @@ def plot_heterogeneity(table: pd.DataFrame, *, highlight: str | None = None,
         if code == highlight:
             lab.set_fontweight("bold")
     ax.axvline(0, color="grey", lw=0.8)
-    ax.set_xlabel(f"DiD estimate ({unit}); orange = region with an accord")
+    ax.set_xlabel(f"DiD estimate ({label_unit}); orange = region with an accord")
     fig.tight_layout()
     return fig, d
 
