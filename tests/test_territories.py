@@ -484,3 +484,17 @@ def test_zone_industry_panel_by_hand() -> None:
     assert out["industry"].tolist() == [15, 25] and out["other"].tolist() == [150, 150]
     np.testing.assert_allclose(out["log_ratio"], np.log([15 / 150, 25 / 150]))
     assert (out["intensity"] == 0.4).all()
+
+
+def test_lead_summary_reads_leads_slope_and_post() -> None:
+    from types import SimpleNamespace
+
+    from reindus.designs.territories_estimates import lead_summary
+
+    details = pd.DataFrame({"event_time": [-4, -3, -2, -1, 0, 1],
+                            "coef": [0.03, 0.02, 0.01, 0.0, -0.01, -0.02]})
+    s = lead_summary(SimpleNamespace(details=details))
+    assert s["leads"] == [0.03, 0.02, 0.01]
+    assert s["max_abs_lead"] == pytest.approx(0.03)
+    assert s["lead_slope"] == pytest.approx(-0.01)
+    assert s["post"]["coef"].tolist() == [-0.01, -0.02]

@@ -198,6 +198,22 @@ def event_study(panel: pd.DataFrame, *, outcome: str = "log_employment", cohort:
 
 
 # --------------------------------------------------------------------------- DiD
+def lead_summary(res: EstimateResult) -> dict:
+    r"""What the text of an event study quotes: its leads, their slope and its post coefficients.
+
+    Returns ``leads`` (coefficients at :math:`e < -1`, log points), ``max_abs_lead``,
+    ``lead_slope`` (OLS slope of the coefficients on event time over :math:`e \le -1`,
+    the reference year's zero included, log points a year) and ``post`` (the rows at
+    :math:`e \ge 0` of ``res.details``).
+    """
+    d = res.details
+    leads = d[d["event_time"] < -1]["coef"]
+    pre = d[d["event_time"] <= -1]
+    return {"leads": leads.tolist(), "max_abs_lead": float(leads.abs().max()),
+            "lead_slope": float(np.polyfit(pre["event_time"], pre["coef"], 1)[0]),
+            "post": d[d["event_time"] >= 0]}
+
+
 def twfe_did(panel: pd.DataFrame, *, outcome: str = "log_employment",
              cohorts: Sequence[int] = (2019, 2024), cluster: str = "departement_code",
              weights: pd.Series | None = None, region_year_effects: bool = False,

@@ -110,11 +110,17 @@ def group_time_att(Y: np.ndarray, G: np.ndarray, *, control_group: str = "not_ye
     return out
 
 
-def _gt_array(Y: np.ndarray, G: np.ndarray, *, control_group: str, base_period: str,
-              anticipation: int) -> np.ndarray:
-    N, T = Y.shape
+def _cohort_cells(G: np.ndarray, T: int, *, control_group: str, base_period: str,
+                  anticipation: int):
+    """For each cohort ``g``: its units, base periods, usable periods and control masks.
+
+    Yields ``(g, tr, b, keep, ctl)``: ``tr`` marks the cohort's units; ``b[t]`` is the
+    base period of cell (g, t) (``g - 1 - anticipation`` after treatment, and before it
+    ``t - 1`` with a varying base); ``keep`` the periods with a valid base; ``ctl[t]``
+    the control units of cell (g, t), never treated or not yet treated at ``max(t, b)``.
+    """
+    N = G.size
     ts = np.arange(T)
-    cols: list[np.ndarray] = []
     for g in sorted(set(G[np.isfinite(G)].astype(int).tolist())):
         tr = G == g
         post = ts >= g - anticipation
@@ -127,6 +133,16 @@ def _gt_array(Y: np.ndarray, G: np.ndarray, *, control_group: str, base_period: 
             ctl = np.broadcast_to(~np.isfinite(G), (T, N))
         else:
             ctl = (G[None, :] > np.maximum(ts, b)[:, None] + anticipation) & ~tr[None, :]
+        yield g, tr, b, keep, ctl
+
+
+def _gt_array(Y: np.ndarray, G: np.ndarray, *, control_group: str, base_period: str,
+              anticipation: int) -> np.ndarray:
+    N, T = Y.shape
+    ts = np.arange(T)
+    cols: list[np.ndarray] = []
+    for g, tr, b, keep, ctl in _cohort_cells(G, T, control_group=control_group,
+                                             base_period=base_period, anticipation=anticipation):
         nc = ctl.sum(axis=1)
         keep &= nc > 0
         if not keep.any():
@@ -170,18 +186,8 @@ def gt_influence(Y: np.ndarray, G: np.ndarray, *, weights: np.ndarray | None = N
     ts = np.arange(T)
     cols: list[np.ndarray] = []
     infl: list[np.ndarray] = []
-    for g in sorted(set(G[np.isfinite(G)].astype(int).tolist())):
-        tr = G == g
-        post = ts >= g - anticipation
-        if base_period == "varying":
-            b = np.where(post, g - 1 - anticipation, ts - 1)
-        else:
-            b = np.full(T, g - 1 - anticipation)
-        keep = (b >= 0) & (ts != b)
-        if control_group == "never_treated":
-            ctl = np.broadcast_to(~np.isfinite(G), (T, N))
-        else:
-            ctl = (G[None, :] > np.maximum(ts, b)[:, None] + anticipation) & ~tr[None, :]
+    for g, tr, b, keep, ctl in _cohort_cells(G, T, control_group=control_group,
+                                             base_period=base_period, anticipation=anticipation):
         wc_sum = (ctl * w[None, :]).sum(axis=1)
         keep &= wc_sum > 0
         if not keep.any():
