@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reindus.evaluation.did import _assignments, did
+from reindus.evaluation._core import assignments as _assignments
+from reindus.evaluation.did import did
 from reindus.evaluation.event_study import event_study
 from reindus.evaluation.simulate import simulate_panel
 from reindus.evaluation.staggered import callaway_santanna

@@ -41,6 +41,7 @@ from scipy import stats
 
 from reindus.errors import require_columns
 from reindus.evaluation._core import invert_test, two_way_demean
+from reindus.evaluation.panel import as_quarter, in_window
 from reindus.evaluation.results import EstimateResult
 
 #: NA38 sector of battery cells (NACE 27.20, "manufacture of batteries"):
@@ -51,8 +52,7 @@ BATTERY_SECTOR_NA28 = "CI-CJ"
 GIGAFACTORIES = ("acc-douvrin", "aesc-douai", "verkor-dunkerque", "prologium-dunkerque")
 
 
-def _q(p: Any) -> pd.Period:
-    return p if isinstance(p, pd.Period) else pd.Period(str(p), freq="Q-DEC")
+_q = as_quarter  # one definition of a quarter label -> Period, in evaluation.panel
 
 
 # --------------------------------------------------------------------------- zones
@@ -114,11 +114,7 @@ def zone_panel(zone_quarterly: pd.DataFrame, regions_of_zones: pd.DataFrame, *,
         d = d[~d["cross_region"]]
     if regions is not None:
         d = d[d["region_code"].isin([str(r) for r in regions])]
-    lo, hi = window
-    if lo is not None:
-        d = d[d["quarter"] >= _q(lo)]
-    if hi is not None:
-        d = d[d["quarter"] <= _q(hi)]
+    d = in_window(d, window)
     if d.empty:
         raise ValueError("no zone-quarters left after filtering regions and window")
     if (d["employment"] <= 0).any():

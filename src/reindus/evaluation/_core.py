@@ -7,6 +7,8 @@ the two-way fixed-effects algebra exact and fast on a balanced panel.
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -232,3 +234,31 @@ def invert_test(pfun, center: float, scale: float, alpha: float, *,
 
 def period_range(wp: WidePanel, a: int, b: int) -> str:
     return f"{wp.label(a)}..{wp.label(b)}"
+
+
+def assignments(pool: list[int], starts: list[int], n_perm: int, rng: np.random.Generator,
+                 actual: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """Ordered k-tuples of units receiving the k start dates (actual one first).
+
+    The number of ordered assignments, :math:`n!/(n-k)!`, is counted exactly
+    with :func:`math.perm` (Python integers do not overflow: a product in
+    ``int64`` wraps around for 30 units with 14 treated and sent the code down
+    the enumeration branch). Every assignment is enumerated only when there
+    are at most ``n_perm`` of them; otherwise ``n_perm`` distinct random ones
+    are drawn, so memory stays proportional to ``n_perm`` whatever the panel.
+    """
+    k = len(starts)
+    if k > len(pool):
+        raise ValueError(f"{k} start dates to assign but only {len(pool)} units")
+    n_total = math.perm(len(pool), k)
+    if n_total <= n_perm:
+        out = [a for a in itertools.permutations(pool, k) if a != actual]
+    else:
+        seen = {actual}
+        out = []
+        while len(out) < n_perm:
+            a = tuple(int(x) for x in rng.choice(pool, size=k, replace=False))
+            if a not in seen:
+                seen.add(a)
+                out.append(a)
+    return [actual, *out]

@@ -91,8 +91,6 @@ errors. *Canadian J. Economics*.
 
 from __future__ import annotations
 
-import itertools
-import math
 from collections.abc import Hashable, Iterable, Mapping
 from typing import Any
 
@@ -103,6 +101,7 @@ from scipy import stats
 
 from reindus.evaluation._core import (
     WidePanel,
+    assignments,
     controls_list,
     invert_test,
     normalise_treated,
@@ -161,39 +160,11 @@ def cluster_se(Y: np.ndarray, D: np.ndarray) -> tuple[float, float]:
     return tau, float(np.sqrt(c * (scores**2).sum() / S**2))
 
 
-def _assignments(pool: list[int], starts: list[int], n_perm: int, rng: np.random.Generator,
-                 actual: tuple[int, ...]) -> list[tuple[int, ...]]:
-    """Ordered k-tuples of units receiving the k start dates (actual one first).
-
-    The number of ordered assignments, :math:`n!/(n-k)!`, is counted exactly
-    with :func:`math.perm` (Python integers do not overflow: a product in
-    ``int64`` wraps around for 30 units with 14 treated and sent the code down
-    the enumeration branch). Every assignment is enumerated only when there
-    are at most ``n_perm`` of them; otherwise ``n_perm`` distinct random ones
-    are drawn, so memory stays proportional to ``n_perm`` whatever the panel.
-    """
-    k = len(starts)
-    if k > len(pool):
-        raise ValueError(f"{k} start dates to assign but only {len(pool)} units")
-    n_total = math.perm(len(pool), k)
-    if n_total <= n_perm:
-        out = [a for a in itertools.permutations(pool, k) if a != actual]
-    else:
-        seen = {actual}
-        out = []
-        while len(out) < n_perm:
-            a = tuple(int(x) for x in rng.choice(pool, size=k, replace=False))
-            if a not in seen:
-                seen.add(a)
-                out.append(a)
-    return [actual, *out]
-
-
 # --------------------------------------------------------------------------- inference
 def _permutation(Y, D, rows, starts, level, n_perm, rng, tau):
     """Randomisation inference: p-value and interval by inverting sharp nulls."""
     pool = list(range(Y.shape[0]))
-    assigns = _assignments(pool, starts, n_perm, rng, tuple(rows))
+    assigns = assignments(pool, starts, n_perm, rng, tuple(rows))
     # one assignment at a time: memory stays O(N T) however many assignments are drawn
     a = np.empty(len(assigns))
     b = np.empty(len(assigns))
@@ -217,7 +188,7 @@ def _conley_taber(Yc, starts, level, n_perm, rng, tau):
     """Placebo distribution of the estimator's error from controls only."""
     pool = list(range(Yc.shape[0]))
     k = len(starts)
-    assigns = _assignments(pool, starts, n_perm, rng, tuple(pool[:k]))
+    assigns = assignments(pool, starts, n_perm, rng, tuple(pool[:k]))
     gam = np.array([twfe_estimate(Yc, treatment_matrix(*Yc.shape, dict(zip(a, starts, strict=True))))
                     for a in assigns])
     lo, hi, achieved = quantile_interval(tau, gam, level)

@@ -41,6 +41,7 @@ import pandas as pd
 from scipy import stats
 
 from reindus.evaluation._core import (
+    assignments,
     controls_list,
     normalise_treated,
     quantile_interval,
@@ -48,7 +49,6 @@ from reindus.evaluation._core import (
     start_positions,
     to_wide,
 )
-from reindus.evaluation.did import _assignments
 from reindus.evaluation.fixed_effects import (
     covariate_period_regressors,
     fe_fit,
@@ -235,7 +235,7 @@ def event_study(
         # Conley–Taber placebo coefficients: controls only, each control as if treated.
         Yc = Y[len(tr):]
         starts = [rows[i] for i in range(len(tr))]
-        assigns = _assignments(list(range(Yc.shape[0])), starts, n_perm,
+        assigns = assignments(list(range(Yc.shape[0])), starts, n_perm,
                                np.random.default_rng(rng.integers(2**32)), tuple(range(len(tr))))
         plac = []
         for a in assigns:
@@ -335,7 +335,7 @@ def _pretrend_randomisation(Y: np.ndarray, rows: Mapping[int, int], leads: int, 
     Yp = Y[:, :s]
     N = Y.shape[0]
     k_tr = len(rows)
-    assigns = _assignments(list(range(N)), [s] * k_tr, n_perm, rng, tuple(sorted(rows)))
+    assigns = assignments(list(range(N)), [s] * k_tr, n_perm, rng, tuple(sorted(rows)))
     ks = list(range(-leads, -1))
     B = []
     for a in assigns:

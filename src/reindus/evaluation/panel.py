@@ -34,7 +34,7 @@ regions; Mayotte is absent from the source.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -50,8 +50,22 @@ COVID_QUARTERS = tuple(pd.period_range("2020Q1", "2021Q4", freq="Q-DEC"))
 Uncertain = Literal["exclude", "announced", "vary"]
 
 
-def _q(p) -> pd.Period:
+def as_quarter(p: Any) -> pd.Period:
+    """A quarter label (``'2024Q1'``) or Period -> ``Period[Q-DEC]``."""
     return p if isinstance(p, pd.Period) else pd.Period(str(p), freq="Q-DEC")
+
+
+_q = as_quarter
+
+
+def in_window(d: pd.DataFrame, window: tuple[Any, Any], column: str = "quarter") -> pd.DataFrame:
+    """Rows of ``d`` whose ``column`` lies in ``window = (first, last)`` (``None`` = open end)."""
+    lo, hi = window
+    if lo is not None:
+        d = d[d[column] >= _q(lo)]
+    if hi is not None:
+        d = d[d[column] <= _q(hi)]
+    return d
 
 
 def outcome_panel(
@@ -111,11 +125,7 @@ def outcome_panel(
     d = employment[employment["sector_code"].isin(codes)]
     if metropolitan_only:
         d = d[~d["region_code"].isin(OVERSEAS_REGIONS)]
-    lo, hi = window
-    if lo is not None:
-        d = d[d["quarter"] >= _q(lo)]
-    if hi is not None:
-        d = d[d["quarter"] <= _q(hi)]
+    d = in_window(d, window)
     if d.empty:
         raise ValueError("no rows left after filtering sectors, regions and window")
     if by_sector:

@@ -42,8 +42,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from reindus.evaluation._core import invert_test, rank_p_value, to_wide
-from reindus.evaluation.did import _assignments
+from reindus.evaluation._core import assignments, invert_test, rank_p_value, to_wide
 from reindus.evaluation.fixed_effects import resolve_unit_weights, unit_values
 from reindus.evaluation.inference import count_clusters, inference_regime
 from reindus.evaluation.results import EstimateResult
@@ -352,7 +351,7 @@ def callaway_santanna(
     rng = np.random.default_rng(seed)
     tr_rows = [int(i) for i in np.flatnonzero(np.isfinite(G))]
     starts = [G[i] for i in tr_rows]
-    assigns = _assignments(list(range(len(G))), starts, n_perm, rng, tuple(tr_rows))
+    assigns = assignments(list(range(len(G))), starts, n_perm, rng, tuple(tr_rows))
     Dreal = np.zeros_like(Y)
     for i in tr_rows:
         Dreal[i, int(G[i]):] = 1.0
