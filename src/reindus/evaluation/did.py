@@ -92,7 +92,7 @@ errors. *Canadian J. Economics*.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -101,229 +101,31 @@ from scipy import stats
 
 from reindus.evaluation._core import (
     WidePanel,
-    assignments,
     controls_list,
-    invert_test,
     normalise_treated,
-    quantile_interval,
-    rank_p_value,
     start_positions,
     to_wide,
     treatment_matrix,
-    two_way_demean,
 )
-from reindus.evaluation.fixed_effects import (
-    covariate_period_regressors,
-    demean,
-    fe_fit,
-    resolve_unit_weights,
-    unit_values,
+from reindus.evaluation.did_inference import (
+    cluster_se,
+    conformal_inference,
+    conley_taber_inference,
+    general_design,
+    permutation_inference,
+    twfe_estimate,
+    wild_inference,
 )
-from reindus.evaluation.inference import count_clusters, inference_regime
-from reindus.evaluation.results import EstimateResult
+from reindus.evaluation.fixed_effects import fe_fit
+from reindus.evaluation.inference import conformal_p_value, count_clusters, inference_regime
+from reindus.evaluation.results import EstimateResult, Inference, InferenceSet
+from reindus.evaluation.vocabulary import DidInference, values
 
-INFERENCE_METHODS = ("conformal", "conley_taber", "permutation", "wild", "cluster")
-WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
+# the closed-form algebra and the conformal p-value stay importable from here (tests, designs)
+__all__ = ["INFERENCE_METHODS", "cluster_se", "conformal_p_value", "detrend_pre", "did",
+           "twfe_estimate"]
 
-
-# --------------------------------------------------------------------------- algebra
-def twfe_weights(D: np.ndarray) -> np.ndarray:
-    r"""Weights :math:`w = \tilde D / \sum \tilde D^2` such that :math:`\hat\tau = \langle w, Y\rangle`."""
-    Dt = two_way_demean(D)
-    s = float((Dt * Dt).sum())
-    if s <= 0:
-        raise ValueError("treatment does not vary within units and periods: no DiD estimate")
-    return Dt / s
-
-
-def twfe_estimate(Y: np.ndarray, D: np.ndarray) -> float:
-    """TWFE DiD estimate on a balanced matrix (closed form)."""
-    return float((twfe_weights(D) * Y).sum())
-
-
-def cluster_se(Y: np.ndarray, D: np.ndarray) -> tuple[float, float]:
-    r"""Closed-form CR1 cluster-robust (by unit) standard error of :math:`\hat\tau`.
-
-    .. math:: \widehat V = c \sum_g \Big(\sum_t \tilde D_{gt} e_{gt}\Big)^2 \Big/ \Big(\sum \tilde D^2\Big)^2,
-       \quad c = \frac{G}{G-1}\frac{n-1}{n-k}
-
-    Returns ``(tau, se)``; equals statsmodels' ``cov_type='cluster'``.
-    """
-    G, T = Y.shape
-    Dt = two_way_demean(D)
-    S = float((Dt * Dt).sum())
-    tau = float((Dt * Y).sum()) / S
-    e = two_way_demean(Y) - tau * Dt
-    scores = (Dt * e).sum(axis=1)
-    n, k = G * T, 1 + G + T - 1
-    c = G / (G - 1) * (n - 1) / (n - k)
-    return tau, float(np.sqrt(c * (scores**2).sum() / S**2))
-
-
-# --------------------------------------------------------------------------- inference
-def _permutation(Y, D, rows, starts, level, n_perm, rng, tau):
-    """Randomisation inference: p-value and interval by inverting sharp nulls."""
-    pool = list(range(Y.shape[0]))
-    assigns = assignments(pool, starts, n_perm, rng, tuple(rows))
-    # one assignment at a time: memory stays O(N T) however many assignments are drawn
-    a = np.empty(len(assigns))
-    b = np.empty(len(assigns))
-    for j, asg in enumerate(assigns):
-        w = twfe_weights(treatment_matrix(*Y.shape, dict(zip(asg, starts, strict=True))))
-        a[j] = (w * Y).sum()
-        b[j] = (w * D).sum()
-
-    def pfun(tau0: float) -> float:
-        stat = np.abs(a - tau0 * b)
-        return rank_p_value(stat[0], stat[1:])
-
-    alpha = 1 - level
-    spread = float(np.std(a[1:])) or abs(tau) or 1.0
-    lo, hi = invert_test(pfun, tau, spread, alpha, max_width=200)
-    return {"p_value": pfun(0.0), "ci": (lo, hi), "n_assignments": len(assigns),
-            "min_p_value": 1 / len(assigns), "placebo_estimates": a[1:]}
-
-
-def _conley_taber(Yc, starts, level, n_perm, rng, tau):
-    """Placebo distribution of the estimator's error from controls only."""
-    pool = list(range(Yc.shape[0]))
-    k = len(starts)
-    assigns = assignments(pool, starts, n_perm, rng, tuple(pool[:k]))
-    gam = np.array([twfe_estimate(Yc, treatment_matrix(*Yc.shape, dict(zip(a, starts, strict=True))))
-                    for a in assigns])
-    lo, hi, achieved = quantile_interval(tau, gam, level)
-    p = rank_p_value(abs(tau), np.abs(gam))
-    return {"p_value": p, "ci": (lo, hi), "achieved_level": achieved,
-            "n_placebos": len(gam), "placebo_estimates": gam}
-
-
-def _general_design(panel: pd.DataFrame, unit: str, wp: WidePanel, cluster: str | None,
-                    weights: Any, strata: str | None, trends: tuple[str, ...],
-                    absorbed_dof: int | None) -> dict[str, Any]:
-    """Unit weights, clusters, strata and covariate-trend regressors, in row order."""
-    N, T = wp.Y.shape
-    w = resolve_unit_weights(panel, unit, wp.units, weights)
-    if w is not None and (w == 0).any():
-        raise ValueError("units with zero weight: drop them from the panel first")
-    cl = None if cluster is None else unit_values(panel, unit, cluster, wp.units)
-    st = None if strata is None else unit_values(panel, unit, strata, wp.units)
-    Z = [r for c in trends
-         for r in covariate_period_regressors(unit_values(panel, unit, c, wp.units), T)]
-    n_strata = 1 if st is None else len(pd.unique(st))
-    dof = N + n_strata * (T - 1) if absorbed_dof is None else absorbed_dof
-    return {"w": w, "cl": cl, "strata": st, "Z": np.array(Z).reshape(len(Z), N, T),
-            "absorbed_dof": dof}
-
-
-def _wild(Y, D, level, n_boot, rng, tau, se, general=None):
-    """Restricted wild cluster bootstrap-t (Webb weights), closed form in tau0.
-
-    The restricted residuals :math:`u(\tau_0) = \tilde y - \tau_0 \tilde D`
-    (tildes: fixed effects and other regressors partialled out) are affine in
-    :math:`\tau_0`, so every bootstrap quantity is computed once for the two
-    parts. ``general`` (weights, clusters, strata, covariate trends) comes
-    from :func:`_general_design`; without it the unweighted two-way model
-    clustered by unit.
-    """
-    N, T = Y.shape
-    if general is None:
-        w = np.ones(N)
-        cl = np.arange(N)
-
-        def M(A):
-            return two_way_demean(A)
-        k = 1 + N + T - 1
-    else:
-        w = np.ones(N) if general["w"] is None else general["w"]
-        cl = (np.arange(N) if general["cl"] is None
-              else pd.factorize(np.asarray(general["cl"]))[0])
-        Zt = demean(general["Z"], w, general["strata"])
-        Zf = Zt.reshape(Zt.shape[0], N * T)  # (kz, NT)
-        wf = np.repeat(w, T)
-        ZWZ_inv = np.linalg.pinv((Zf * wf) @ Zf.T) if Zf.shape[0] else None
-
-        def M(A):
-            out = demean(A, w, general["strata"])
-            if ZWZ_inv is None:
-                return out
-            flat = out.reshape(*out.shape[:-2], -1)
-            coef = (flat * wf) @ Zf.T @ ZWZ_inv
-            return (flat - coef @ Zf).reshape(out.shape)
-        k = 1 + Zf.shape[0] + general["absorbed_dof"]
-    G = int(cl.max()) + 1
-    Dt = M(D)
-    Yt = M(Y)
-    wD = w[:, None] * Dt
-    S = float((wD * Dt).sum())
-    n = N * T
-    c = G / (G - 1) * (n - 1) / (n - k)
-    V = rng.choice(WEBB, size=(n_boot, G))
-    aY, aD = np.empty(n_boot), np.empty(n_boot)
-    sY, sD = np.empty((n_boot, G)), np.empty((n_boot, G))
-    # blocks of draws keep memory at O(block N T) on large panels
-    block = max(1, int(2e6 // max(N * T, 1)))
-    for b0 in range(0, n_boot, block):
-        Vu = V[b0:b0 + block][:, cl]  # (B, N): each unit gets its cluster's draw
-        UY = Yt[None] * Vu[:, :, None]
-        UD = Dt[None] * Vu[:, :, None]
-        ay = (UY * wD).sum(axis=(1, 2)) / S
-        ad = (UD * wD).sum(axis=(1, 2)) / S
-        uy = (wD * (M(UY) - ay[:, None, None] * Dt)).sum(axis=2)  # (B, N) unit scores
-        ud = (wD * (M(UD) - ad[:, None, None] * Dt)).sum(axis=2)
-        sl = slice(b0, b0 + len(ay))
-        aY[sl], aD[sl] = ay, ad
-        for arr, unit_scores in ((sY, uy), (sD, ud)):
-            tmp = np.zeros((len(ay), G))
-            np.add.at(tmp.T, cl, unit_scores.T)
-            arr[sl] = tmp
-
-    def pfun(tau0: float) -> float:
-        delta = aY - tau0 * aD
-        var = c * ((sY - tau0 * sD) ** 2).sum(axis=1) / S**2
-        tstar = np.abs(delta) / np.sqrt(np.maximum(var, 1e-300))
-        tobs = abs(tau - tau0) / max(se, 1e-300)
-        return float((tstar >= tobs - 1e-12).mean())
-
-    lo, hi = invert_test(pfun, tau, se, 1 - level, max_width=1e4)
-    return {"p_value": pfun(0.0), "ci": (lo, hi), "n_boot": n_boot, "weights": "webb",
-            "n_clusters": G}
-
-
-def _block_stat(u: np.ndarray, t1: int) -> np.ndarray:
-    """|sum of u over the last t1 positions| / sqrt(t1) for every cyclic shift of u."""
-    T = u.shape[-1]
-    uu = np.concatenate([u, u], axis=-1)
-    cs = np.concatenate([np.zeros(u.shape[:-1] + (1,)), np.cumsum(uu, axis=-1)], axis=-1)
-    # shift j = 0..T-1 puts the window at positions s..s+t1-1 of the doubled series;
-    # j = 0 is the actual post period.
-    s = (T - t1 + np.arange(T)) % T
-    sums = cs[..., s + t1] - cs[..., s]
-    return np.abs(sums) / np.sqrt(t1)
-
-
-def conformal_p_value(resid: np.ndarray, t1: int) -> float:
-    """Moving-block permutation p-value of CWZ (2021) for the last ``t1`` residuals."""
-    s = _block_stat(resid, t1)
-    return float((s >= s[0] - 1e-12 * max(1.0, abs(s[0]))).mean())
-
-
-def _conformal(Y, D, rows, starts, level, tau):
-    if len(set(starts)) != 1:
-        return {"p_value": np.nan, "ci": (np.nan, np.nan),
-                "note": "conformal test needs a common treatment date"}
-    T = Y.shape[1]
-    t1 = T - starts[0]
-    Yt = two_way_demean(Y)
-    Dt = two_way_demean(D)
-    uy = Yt[rows].mean(axis=0)
-    ud = Dt[rows].mean(axis=0)
-
-    def pfun(tau0: float) -> float:
-        return conformal_p_value(uy - tau0 * ud, t1)
-
-    sd = float(np.std(uy[: starts[0]])) or 1.0
-    lo, hi = invert_test(pfun, tau, sd / np.sqrt(t1), 1 - level, max_width=1e4)
-    return {"p_value": pfun(0.0), "ci": (lo, hi), "n_permutations": T, "min_p_value": 1 / T}
+INFERENCE_METHODS: tuple[str, ...] = values(DidInference)
 
 
 # --------------------------------------------------------------------------- public API
@@ -336,8 +138,8 @@ def did(
     unit: str = "unit",
     period: str = "period",
     controls: Iterable[Hashable] | None = None,
-    inference: str = "permutation",
-    methods: Iterable[str] = INFERENCE_METHODS,
+    inference: DidInference | Literal["auto"] = "permutation",
+    methods: Iterable[DidInference] = INFERENCE_METHODS,
     level: float = 0.95,
     n_boot: int = 999,
     n_perm: int = 999,
@@ -367,7 +169,8 @@ def did(
         are neither treated nor controls are dropped.
     inference
         Which method provides the headline ``ci`` and ``p_value``; all of
-        ``methods`` are computed and stored in ``diagnostics['inference']``.
+        ``methods`` are computed and stored in ``result.inference`` (see
+        :meth:`~reindus.evaluation.results.EstimateResult.with_inference`).
         Default ``"permutation"``: see the module docstring for why not
         ``"conformal"`` (over-rejects when units have their own trends).
     n_boot, n_perm, seed
@@ -398,8 +201,8 @@ def did(
     Returns
     -------
     EstimateResult
-        ``estimate`` is :math:`\hat\tau`; ``diagnostics`` holds every inference
-        method, the pre/post means and counts.
+        ``estimate`` is :math:`\hat\tau`; ``inference`` holds every inference
+        method; ``diagnostics`` the pre/post means and counts.
     """
     if inference == "auto":
         inference, methods = _auto_inference(panel, unit, treated, controls, cluster, methods)
@@ -427,7 +230,7 @@ def did(
     trends = tuple(trends)
     general = None
     if cluster is not None or weights is not None or strata is not None or trends:
-        general = _general_design(panel, unit, wp, cluster, weights, strata, trends,
+        general = general_design(panel, unit, wp, cluster, weights, strata, trends,
                                   absorbed_dof)
         # clusters alone leave the model unchanged: the placebo and conformal methods,
         # which do not use clusters, still apply; weights, strata and trends change it
@@ -447,7 +250,7 @@ def did(
         tau, se, G = float(fit.beta[0]), float(fit.se[0]), fit.n_clusters
     elif use_statsmodels:
         tau, se = _statsmodels_fit(wp, D)
-    inf: dict[str, dict[str, Any]] = {}
+    inf: dict[str, Inference] = {}
     note = ""
     if len(ctrl) < 2:
         # With one control, the CR1 variance comes from two clusters whose scores cancel
@@ -457,35 +260,36 @@ def did(
                 "Conley-Taber inference need at least two controls")
         for m in ("cluster", "wild", "conley_taber"):
             if m in methods:
-                inf[m] = {"p_value": np.nan, "ci": (np.nan, np.nan), "note": note}
+                inf[m] = Inference(m, (np.nan, np.nan), np.nan, float(level), note=note)
         methods = tuple(m for m in methods if m not in inf)
     if "cluster" in methods:
         q = stats.t.ppf(0.5 + level / 2, G - 1)
         tstat = abs(tau) / se if se > 0 else (np.inf if tau != 0 else 0.0)
-        inf["cluster"] = {"p_value": float(2 * stats.t.sf(tstat, G - 1)),
-                          "ci": (tau - q * se, tau + q * se), "se": se, "df": G - 1}
+        inf["cluster"] = Inference("cluster", (float(tau - q * se), float(tau + q * se)),
+                                   float(2 * stats.t.sf(tstat, G - 1)), float(level),
+                                   se=se, df=G - 1)
     if "wild" in methods:
-        inf["wild"] = _wild(Y, D, level, n_boot, np.random.default_rng(rng.integers(2**32)),
+        inf["wild"] = wild_inference(Y, D, level, n_boot, np.random.default_rng(rng.integers(2**32)),
                             tau, se, general)
     if "permutation" in methods:
-        inf["permutation"] = _permutation(Y, D, rows, starts, level, n_perm,
-                                          np.random.default_rng(rng.integers(2**32)), tau)
+        inf["permutation"] = permutation_inference(
+            Y, D, rows, starts, level, n_perm, np.random.default_rng(rng.integers(2**32)), tau)
     if "conley_taber" in methods:
-        inf["conley_taber"] = _conley_taber(Y[len(tr):], starts, level, n_perm,
-                                            np.random.default_rng(rng.integers(2**32)), tau)
+        inf["conley_taber"] = conley_taber_inference(
+            Y[len(tr):], starts, level, n_perm, np.random.default_rng(rng.integers(2**32)), tau)
     if "conformal" in methods:
-        inf["conformal"] = _conformal(Y, D, rows, starts, level, tau)
+        inf["conformal"] = conformal_inference(Y, D, rows, starts, level, tau)
 
-    head = inf[inference]
+    head = inf[inference]  # every requested method, the headline among them
     first_post = min(starts)
     pre_mean = Y[rows, :first_post].mean() - Y[len(tr):, :first_post].mean()
     post_mean = Y[rows, first_post:].mean() - Y[len(tr):, first_post:].mean()
     return EstimateResult(
         estimate=tau,
-        ci=(float(head["ci"][0]), float(head["ci"][1])),
-        p_value=float(head["p_value"]),
+        ci=head.ci,
+        p_value=head.p_value,
         method="twfe_did",
-        inference=inference,
+        inference=InferenceSet(inf, headline=inference),
         treated=tr,
         controls=ctrl,
         periods={"pre": (wp.label(0), wp.label(first_post - 1)),
@@ -493,8 +297,8 @@ def did(
                  "n_pre": first_post, "n_post": Y.shape[1] - first_post,
                  "start": {t: wp.label(s) for t, s in spos.items()}},
         n_obs=int(Y.size),
-        level=float(head.get("achieved_level", level)),
-        diagnostics={"inference": inf, "cluster_se": se, "detrend": detrend, "n_clusters": G,
+        level=head.level,
+        diagnostics={"cluster_se": se, "detrend": detrend, "n_clusters": G,
                      **({"note": note} if note else {}),
                      "gap_pre_mean": float(pre_mean), "gap_post_mean": float(post_mean)},
     )
@@ -541,15 +345,3 @@ def _statsmodels_fit(wp: WidePanel, D: np.ndarray) -> tuple[float, float]:
     ])
     fit = sm.OLS(wp.Y.ravel(), X).fit(cov_type="cluster", cov_kwds={"groups": ui})
     return float(fit.params[0]), float(fit.bse[0])
-
-
-def inference_table(result: EstimateResult) -> pd.DataFrame:
-    """Tidy frame of every inference method stored in a :func:`did` result."""
-    rows = []
-    for name, d in result.diagnostics.get("inference", {}).items():
-        rows.append({"inference": name, "estimate": result.estimate,
-                     "ci_lo": float(d["ci"][0]), "ci_hi": float(d["ci"][1]),
-                     "p_value": float(d["p_value"]),
-                     "achieved_level": float(d.get("achieved_level", result.level)),
-                     "headline": name == result.inference})
-    return pd.DataFrame(rows)

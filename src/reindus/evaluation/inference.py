@@ -26,6 +26,11 @@ MacKinnon, J. G. and Webb, M. D. (2017). Wild bootstrap inference for wildly
 different cluster sizes. *J. Applied Econometrics* 32(2).
 MacKinnon, J. G. and Webb, M. D. (2018). The wild bootstrap for few (treated)
 clusters. *Econometrics Journal* 21(2).
+
+The conformal test of Chernozhukov, Wüthrich and Zhu (2021), shared by the
+DiD and the synthetic control, is here too: :func:`conformal_p_value`
+compares the post-period sum of residuals with its value over every cyclic
+shift of time (:func:`block_stat`).
 """
 
 from __future__ import annotations
@@ -59,3 +64,21 @@ def inference_regime(n_treated_clusters: int, n_control_clusters: int,
     if min(n_treated_clusters, n_control_clusters) >= min_clusters:
         return "many"
     return "few"
+
+
+def block_stat(u: np.ndarray, t1: int) -> np.ndarray:
+    """|sum of u over the last t1 positions| / sqrt(t1) for every cyclic shift of u."""
+    T = u.shape[-1]
+    uu = np.concatenate([u, u], axis=-1)
+    cs = np.concatenate([np.zeros(u.shape[:-1] + (1,)), np.cumsum(uu, axis=-1)], axis=-1)
+    # shift j = 0..T-1 puts the window at positions s..s+t1-1 of the doubled series;
+    # j = 0 is the actual post period.
+    s = (T - t1 + np.arange(T)) % T
+    sums = cs[..., s + t1] - cs[..., s]
+    return np.abs(sums) / np.sqrt(t1)
+
+
+def conformal_p_value(resid: np.ndarray, t1: int) -> float:
+    """Moving-block permutation p-value of CWZ (2021) for the last ``t1`` residuals."""
+    s = block_stat(resid, t1)
+    return float((s >= s[0] - 1e-12 * max(1.0, abs(s[0]))).mean())

@@ -65,8 +65,8 @@ from reindus.evaluation._core import (
     start_positions,
     to_wide,
 )
-from reindus.evaluation.did import conformal_p_value
-from reindus.evaluation.results import EstimateResult
+from reindus.evaluation.inference import conformal_p_value
+from reindus.evaluation.results import EstimateResult, Inference, InferenceSet
 
 
 # --------------------------------------------------------------------------- inner QP
@@ -296,9 +296,12 @@ def synth(
     -------
     EstimateResult
         ``estimate`` = mean post-period gap; ``details`` = per-period treated,
-        synthetic and gap series plus the placebo gaps; ``diagnostics`` =
-        weights, pre-RMSPE, placebo-in-space, placebo-in-time,
-        leave-one-donor-out, conformal and placebo inference.
+        synthetic and gap series plus the placebo gaps; ``inference`` =
+        ``conformal`` and ``placebo`` (either can headline, see
+        :meth:`~reindus.evaluation.results.EstimateResult.with_inference`);
+        ``diagnostics`` = weights, pre-RMSPE, placebo-in-space (RMSPE ratios,
+        placebo effects, their rank *p*-value), placebo-in-time,
+        leave-one-control-out.
     """
     del seed
     if inference not in ("conformal", "placebo"):
@@ -363,10 +366,14 @@ def synth(
     lo_c, hi_c = invert_test(conf_p, main.att, scale, 1 - level, max_width=1e4, tol=1e-4)
     p_conf = conf_p(0.0)
 
-    if inference == "conformal":
-        ci, pval, lev = (lo_c, hi_c), p_conf, level
-    else:
-        ci, pval, lev = (lo_p, hi_p), p_space, ach
+    # both methods are computed; ``inference`` only picks the headline
+    inf = InferenceSet([
+        Inference("conformal", (float(lo_c), float(hi_c)), float(p_conf), float(level),
+                  extras={"min_p_value": 1 / T}),
+        Inference("placebo", (float(lo_p), float(hi_p)), float(p_space), float(ach),
+                  extras={"min_p_value": 1 / (len(dn) + 1), "placebo_estimates": att_plac}),
+    ], headline=inference)
+    head = inf[inference]
 
     per = [str(p) for p in wp.periods]
     Zs = _prep(Y, fit_mask, demean)
@@ -377,21 +384,19 @@ def synth(
     weights = pd.DataFrame({"donor": dn, "weight": main.weights}).sort_values(
         "weight", ascending=False, kind="stable").reset_index(drop=True)
     return EstimateResult(
-        estimate=main.att, ci=(float(ci[0]), float(ci[1])), p_value=float(pval),
-        method="synthetic_control", inference=inference, treated=tr, controls=dn,
+        estimate=main.att, ci=head.ci, p_value=head.p_value,
+        method="synthetic_control", inference=inf, treated=tr, controls=dn,
         periods={"pre": (wp.label(0), wp.label(t0 - 1)), "post": (wp.label(t0), wp.label(T - 1)),
                  "n_pre_fit": int(fit_mask.sum()), "n_post": T - t0},
-        n_obs=int(Y.size), level=lev,
+        n_obs=int(Y.size), level=head.level,
         diagnostics={
             "weights": weights, "pre_rmspe": main.pre_rmspe, "post_rmspe": main.post_rmspe,
             "rmspe_ratio": main.ratio,
             "placebo_space": {"p_value": p_space, "ratios": dict(zip(dn, ratios.tolist(), strict=True)),
                               "att": dict(zip(dn, att_plac.tolist(), strict=True)),
-                              "ci": (lo_p, hi_p), "achieved_level": ach,
                               "min_p_value": 1 / (len(dn) + 1)},
             "placebo_time": time_placebo,
             "leave_one_out": pd.DataFrame(loo),
-            "conformal": {"p_value": p_conf, "ci": (lo_c, hi_c), "min_p_value": 1 / T},
             "v": main.v, "demean": demean,
         },
         details=details,
