@@ -56,7 +56,7 @@ from reindus.evaluation.fixed_effects import (
     unit_values,
 )
 from reindus.evaluation.inference import count_clusters, inference_regime
-from reindus.evaluation.results import EstimateResult
+from reindus.evaluation.results import EstimateResult, Inference, InferenceSet
 
 
 def _event_codes(T: int, starts: Mapping[int, int], leads: int, lags: int,
@@ -304,16 +304,34 @@ def event_study(
         if inference == "conley_taber":
             pretrend["randomisation"] = _pretrend_randomisation(
                 Y, rows, leads, n_perm, np.random.default_rng(rng.integers(2**32)))
+    # the cluster-robust interval of the average comes with every fit (no extra draw): it is
+    # stored beside the Conley-Taber headline, as the per-event-time ``ci_lo_cluster`` columns
+    cl_name = f"cluster_{'unit' if cluster is None else cluster.removesuffix('_code')}"
+    if few_controls:
+        cl_inf = Inference(cl_name, (np.nan, np.nan), np.nan, level, note=note)
+    else:
+        cl_inf = Inference(cl_name, (float(avg - q * se_avg), float(avg + q * se_avg)),
+                           float(2 * stats.t.sf(abs(avg) / se_avg, G - 1)) if se_avg > 0
+                           else np.nan, level, se=se_avg, df=G - 1)
+    infs = [cl_inf]
+    if inference == "conley_taber":
+        # Conley-Taber order statistics: the interval's level is the attainable one
+        infs.insert(0, Inference("conley_taber", (float(lo), float(hi)), p_avg,
+                                 level if few_controls else ach, note=note,
+                                 extras={"n_placebos": n_plac}))
+    else:
+        infs[0] = Inference(cl_name, (float(lo), float(hi)), p_avg, level if few_controls else ach,
+                            se=None if few_controls else se_avg, df=G - 1, note=note)
+    inf = InferenceSet(infs, headline=infs[0].method)
+    head = inf[inf.headline]
     return EstimateResult(
-        estimate=avg, ci=(float(lo), float(hi)), p_value=p_avg, method="event_study",
-        inference=inference if inference == "conley_taber"
-        else f"cluster_{'unit' if cluster is None else cluster.removesuffix('_code')}",
+        estimate=avg, ci=head.ci, p_value=head.p_value, method="event_study",
+        inference=inf,
         treated=tr, controls=ctrl,
         periods={"pre": (wp.label(0), wp.label(first - 1)),
                  "post": (wp.label(first), wp.label(T - 1)), "leads": leads, "lags": L,
                  "start": {t: wp.label(s) for t, s in spos.items()}},
-        # Conley-Taber order statistics: the interval's level is the attainable one
-        n_obs=int(Y.size), level=level if few_controls else ach,
+        n_obs=int(Y.size), level=head.level,
         diagnostics={"pretrend": pretrend, "achieved_level": ach, "requested_level": level,
                      "n_placebos": n_plac, "bin_endpoints": bin_endpoints,
                      "se_cluster": se_avg, "n_clusters": G, "n_treated": len(tr),

@@ -37,7 +37,7 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparatio
 
 from reindus.evaluation._core import normalise_treated, to_wide
 from reindus.evaluation.fixed_effects import unit_values
-from reindus.evaluation.results import EstimateResult
+from reindus.evaluation.results import EstimateResult, Inference, InferenceSet
 
 
 def standardised_design(Z: np.ndarray) -> np.ndarray:
@@ -185,10 +185,13 @@ def ipw_did(
     weights = pd.DataFrame({"treated": tr, "pscore": p_full, "weight": w_full},
                            index=pd.Index(wp.units, name=unit))
     wc = weights.loc[~tr, "weight"]
+    name = f"cluster_bootstrap_{'unit' if cluster is None else cluster.removesuffix('_code')}"
+    head = Inference(name, (float(lo), float(hi)), max(p_boot, 1 / (len(draws) + 1)), level,
+                     se=se, extras={"n_boot": int(len(draws)), "n_clusters": len(members)})
     return EstimateResult(
-        estimate=est, ci=(float(lo), float(hi)), p_value=max(p_boot, 1 / (len(draws) + 1)),
+        estimate=est, ci=head.ci, p_value=head.p_value,
         method="ipw_did",
-        inference=f"cluster_bootstrap_{'unit' if cluster is None else cluster.removesuffix('_code')}",
+        inference=InferenceSet([head], headline=name),
         treated=[u for u, k, t in zip(wp.units, kept, tr, strict=True) if k and t],
         controls=[u for u, k, t in zip(wp.units, kept, tr, strict=True) if k and not t],
         periods={"pre": (wp.label(0), wp.label(t0 - 1)),

@@ -83,7 +83,7 @@ from reindus.evaluation._core import (
     start_positions,
     to_wide,
 )
-from reindus.evaluation.results import EstimateResult
+from reindus.evaluation.results import EstimateResult, Inference, InferenceSet
 from reindus.evaluation.synth import simplex_least_squares
 from reindus.evaluation.trends import _subsets
 
@@ -431,11 +431,13 @@ def sdid(
                             "treated": Y[n0:].mean(axis=0), "control": synth_path,
                             "time_weight": np.concatenate([fit.lam, np.zeros(T - t0)]),
                             "post": np.arange(T) >= t0})
+    head = Inference(inf, (float(ci[0]), float(ci[1])), p, level, se=se, df=df,
+                     extras={"dist": dist, "n_replicates": int(reps.size)})
     return EstimateResult(
-        estimate=fit.tau, ci=(float(ci[0]), float(ci[1])), p_value=p,
+        estimate=fit.tau, ci=head.ci, p_value=head.p_value,
         method={"sdid": "synthetic_did", "sc": "synthetic_control_sdid",
                 "did": "did_sdid"}[estimator],
-        inference=inf, treated=tr, controls=ctrl,
+        inference=InferenceSet([head], headline=inf), treated=tr, controls=ctrl,
         periods={"pre": (str(periods[0]), str(periods[t0 - 1])),
                  "post": (str(periods[t0]), str(periods[T - 1])),
                  "n_pre": t0, "n_post": T - t0, "start": str(periods[t0]),

@@ -45,7 +45,7 @@ from scipy import stats
 from reindus.evaluation._core import assignments, invert_test, rank_p_value, to_wide
 from reindus.evaluation.fixed_effects import resolve_unit_weights, unit_values
 from reindus.evaluation.inference import count_clusters, inference_regime
-from reindus.evaluation.results import EstimateResult
+from reindus.evaluation.results import EstimateResult, Inference, InferenceSet
 
 Aggregation = Literal["simple", "event_avg", "group"]
 
@@ -376,9 +376,11 @@ def callaway_santanna(
         ["cohort", "period", "base", "e", "att", "n_treated", "n_controls"]]
     ev = event_aggregation(gt, G)
     treated = [wp.units[i] for i in tr_rows]
+    head = Inference("permutation", (lo, hi), pfun(0.0), level,
+                     extras={"n_assignments": len(assigns), "min_p_value": 1 / len(assigns)})
     return EstimateResult(
-        estimate=est, ci=(lo, hi), p_value=pfun(0.0), method=f"callaway_santanna_{aggregation}",
-        inference="permutation", treated=treated,
+        estimate=est, ci=head.ci, p_value=head.p_value, method=f"callaway_santanna_{aggregation}",
+        inference=InferenceSet([head], headline="permutation"), treated=treated,
         controls=[u for u in wp.units if u not in treated],
         periods={"first": lab(0), "last": lab(Y.shape[1] - 1),
                  "cohorts": {u: lab(int(G[wp.units.index(u)])) for u in treated}},
@@ -514,11 +516,14 @@ def _cs_cluster(wp, G: np.ndarray, w: np.ndarray | None, cl: np.ndarray | None,
     tr_rows = np.flatnonzero(np.isfinite(G))
     treated = [wp.units[i] for i in tr_rows]
     T = wp.Y.shape[1]
-    name = "unit" if cluster is None else cluster.removesuffix("_code")
+    name = "cluster_" + ("unit" if cluster is None else cluster.removesuffix("_code"))
+    head = Inference(
+        name, (est - q * se_est, est + q * se_est),
+        float(2 * stats.t.sf(abs(est) / se_est, n_cl - 1)) if se_est > 0 else np.nan, level,
+        se=se_est, df=n_cl - 1, extras={"n_clusters": n_cl})
     return EstimateResult(
-        estimate=est, ci=(est - q * se_est, est + q * se_est),
-        p_value=float(2 * stats.t.sf(abs(est) / se_est, n_cl - 1)) if se_est > 0 else np.nan,
-        method=f"callaway_santanna_{aggregation}", inference=f"cluster_{name}",
+        estimate=est, ci=head.ci, p_value=head.p_value,
+        method=f"callaway_santanna_{aggregation}", inference=InferenceSet([head], headline=name),
         treated=treated, controls=[u for u in wp.units if u not in set(treated)],
         periods={"first": lab(0), "last": lab(T - 1),
                  "cohorts": {wp.units[i]: lab(int(G[i])) for i in tr_rows}},

@@ -71,7 +71,7 @@ from reindus.evaluation._core import (
     start_positions,
     to_wide,
 )
-from reindus.evaluation.results import EstimateResult
+from reindus.evaluation.results import EstimateResult, Inference, InferenceSet
 
 TREND_INFERENCE = ("placebo", "conley_taber")
 
@@ -225,11 +225,17 @@ def trend_event_study(
     est = float(gap_t[post].mean())
     plac_t = placebo_gaps(R[k:], k, n_placebo, rng)
     plac = plac_t[:, post].mean(axis=1)
+    # both methods read the same placebo estimates (no extra draw): compute both, headline one
     lo, hi, p, se = _placebo_interval(est, plac, n0, level)
-    ach = level
-    if inference == "conley_taber":
-        lo, hi, ach = quantile_interval(est, plac, level)
-        p = rank_p_value(abs(est), np.abs(plac))
+    ct_lo, ct_hi, ach = quantile_interval(est, plac, level)
+    inf = InferenceSet([
+        Inference("placebo", (float(lo), float(hi)), float(p), float(level), se=se,
+                  df=max(n0 - 1, 1), extras={"n_placebos": int(plac.size)}),
+        Inference("conley_taber", (float(ct_lo), float(ct_hi)),
+                  float(rank_p_value(abs(est), np.abs(plac))), float(ach),
+                  extras={"n_placebos": int(plac.size)}),
+    ], headline=inference)
+    head = inf[inference]
     rows = []
     q = float(stats.t.ppf(0.5 + level / 2, max(n0 - 1, 1)))
     for t in range(t0, T):
@@ -268,11 +274,11 @@ def trend_event_study(
     tt = np.arange(T, dtype=float)[fit_mask & (np.arange(T) < t0)]
     slopes = np.polyfit(tt, Y[:, fit_mask & (np.arange(T) < t0)].T, 1)[0]
     return EstimateResult(
-        estimate=est, ci=(float(lo), float(hi)), p_value=float(p),
-        method="trend_adjusted_did", inference=inference, treated=tr, controls=ctrl,
+        estimate=est, ci=head.ci, p_value=head.p_value,
+        method="trend_adjusted_did", inference=inf, treated=tr, controls=ctrl,
         periods={"pre": (wp.label(0), wp.label(t0 - 1)), "post": (wp.label(t0), wp.label(T - 1)),
                  "n_pre_fit": n_fit_pre, "n_post": T - t0, "start": wp.label(t0)},
-        n_obs=int(Y.size), level=float(ach),
+        n_obs=int(Y.size), level=head.level,
         diagnostics={"se_placebo": se, "df": n0 - 1, "placebo_estimates": plac,
                      "n_placebos": int(plac.size), "holdout": hold,
                      "slopes": dict(zip(wp.units, slopes.tolist(), strict=True)),
