@@ -64,12 +64,12 @@ def main() -> None:
         df = panel(500, n_periods)
         for cg in ("never_treated", "not_yet_treated"):
             first, best, r = best_of(lambda df=df, cg=cg: callaway_santanna(df, control_group=cg))
-            rows.append({"periods": n_periods, "controls": cg, "inference": r.inference,
+            rows.append({"periods": n_periods, "controls": cg, "inference": r.inference.headline,
                          "first_s": first, "best_s": best, "estimate": r.estimate,
                          "ci": list(r.ci), "n_cells": len(r.details)})
         first, best, r = best_of(lambda df=df: callaway_santanna(
             df, inference="permutation", n_perm=199, seed=0), n=2)
-        rows.append({"periods": n_periods, "controls": "not_yet_treated", "inference": r.inference,
+        rows.append({"periods": n_periods, "controls": "not_yet_treated", "inference": r.inference.headline,
                      "first_s": first, "best_s": best, "estimate": r.estimate, "ci": list(r.ci),
                      "n_cells": len(r.details), "n_assignments": r.diagnostics["n_assignments"]})
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -48,9 +48,9 @@ def test_did_permutation_and_conley_taber_with_many_treated():
                         effect=0.0, seed=1)
     r = did(df, treated=[f"u{i:02d}" for i in range(14)], start=14,
             methods=("permutation", "conley_taber"), inference="permutation", n_perm=99)
-    inf = r.diagnostics["inference"]
-    assert inf["permutation"]["n_assignments"] == 100
-    assert inf["conley_taber"]["n_placebos"] == 100
+    inf = r.inference
+    assert inf["permutation"].extras["n_assignments"] == 100
+    assert inf["conley_taber"].extras["n_placebos"] == 100
     assert 0 < r.p_value <= 1
 
 
@@ -61,7 +61,7 @@ def test_staggered_panel_of_hundreds_of_units_in_bounded_memory():
     assert r.diagnostics["n_assignments"] == 20
     assert r.estimate == pytest.approx(0.5, abs=0.02)
     rc = callaway_santanna(df)  # auto: 100 treated units -> cluster-robust inference
-    assert rc.inference == "cluster_unit"
+    assert rc.inference.headline == "cluster_unit"
     assert rc.ci[0] < 0.5 < rc.ci[1]
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert grown_mb < 500
@@ -89,10 +89,10 @@ def test_single_control_gives_no_inference_with_a_note():
     assert np.isfinite(r.estimate)
     assert np.isnan(r.p_value) and np.isnan(r.ci[0]) and np.isnan(r.ci[1])
     for m in ("cluster", "wild", "conley_taber"):
-        d = r.diagnostics["inference"][m]
-        assert np.isnan(d["p_value"]) and "only 1 control" in d["note"]
+        d = r.inference[m]
+        assert np.isnan(d.p_value) and "only 1 control" in d.note
     # the permutation test stays valid, just uninformative (2 assignments)
-    assert r.diagnostics["inference"]["permutation"]["p_value"] >= 0.5
+    assert r.pvalue("permutation") >= 0.5
     e = event_study(df, treated="u00", start=20, leads=4)
     assert np.isfinite(e.estimate)
     assert np.isnan(e.p_value) and np.isnan(e.ci[0])

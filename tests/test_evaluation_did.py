@@ -22,7 +22,6 @@ from reindus.evaluation.did import (
     conformal_p_value,
     detrend_pre,
     did,
-    inference_table,
     twfe_estimate,
 )
 from reindus.evaluation.simulate import simulate_panel
@@ -81,16 +80,16 @@ def test_all_methods_deterministic_and_table():
     r1 = did(df, treated="u00", start=92, n_boot=199, seed=5)
     r2 = did(df, treated="u00", start=92, n_boot=199, seed=5)
     assert r1.summary() == r2.summary()
-    t = inference_table(r1)
+    t = r1.tidy()
     assert list(t["inference"]) == ["cluster", "wild", "permutation", "conley_taber", "conformal"]
     assert t["headline"].sum() == 1
     assert (t["p_value"].between(0, 1)).all()
     # permutation: 13 assignments, smallest p-value 1/13 > 0.05 -> unbounded 95 % interval
-    perm = r1.diagnostics["inference"]["permutation"]
-    assert perm["min_p_value"] == pytest.approx(1 / 13)
-    assert np.isinf(perm["ci"][0]) and np.isinf(perm["ci"][1])
+    perm = r1.inference["permutation"]
+    assert perm.extras["min_p_value"] == pytest.approx(1 / 13)
+    assert np.isinf(perm.ci[0]) and np.isinf(perm.ci[1])
     # Conley-Taber with 12 controls: attainable level 1 - 2/13
-    assert r1.diagnostics["inference"]["conley_taber"]["achieved_level"] == pytest.approx(11 / 13)
+    assert r1.inference["conley_taber"].level == pytest.approx(11 / 13)
     assert isinstance(r1, EstimateResult)
     assert r1.table().shape[0] == 1
     assert "twfe_did [permutation]" in r1.summary()  # the default since the trend validation
@@ -179,7 +178,8 @@ def test_multiple_treated_units_and_periods():
                         sigma=1e-4, time_sd=0.0, seed=2)
     r = did(df, treated=["u00", "u01"], start={"u00": 24, "u01": 26}, n_boot=99, seed=1)
     assert r.estimate == pytest.approx(0.05, abs=2e-3)
-    assert np.isnan(r.diagnostics["inference"]["conformal"]["p_value"])  # needs common date
+    assert np.isnan(r.pvalue("conformal"))  # needs common date
+    assert "common treatment date" in r.inference["conformal"].note
     pp = pd.period_range("2000Q1", periods=30, freq="Q-DEC")
     dfp = df.assign(period=df["period"].map(dict(enumerate(pp))))
     rp = did(dfp, treated=["u00", "u01"], start={"u00": pp[24], "u01": "2006Q3"},

@@ -77,8 +77,8 @@ def test_did_many_treated_clusters_weights_trends_match_statsmodels():
     ref, _ = _dummy_fit(df, ["D"], trends=True)
     assert r.estimate == pytest.approx(ref.params["D"], abs=1e-10)
     assert r.diagnostics["cluster_se"] == pytest.approx(ref.bse["D"], rel=1e-8)
-    wild = r.diagnostics["inference"]["wild"]
-    assert wild["n_clusters"] == 20 and wild["ci"][0] < 0.1 < wild["ci"][1]
+    wild = r.inference["wild"]
+    assert wild.extras["n_clusters"] == 20 and wild.ci[0] < 0.1 < wild.ci[1]
     with pytest.raises(ValueError, match="only the 'cluster' and"):
         did(df, treated=treated, start=2014, cluster="cl", weights="w")
 
@@ -101,7 +101,7 @@ def test_event_study_cluster_inference_matches_statsmodels():
         event_study(df, treated=treated, start=2014, leads=4, cluster="cl", weights="w")
     r = event_study(df, treated=treated, start=2014, leads=4, cluster="cl", weights="w",
                     trends=("x",), inference="cluster", absorbed_dof=0)
-    assert r.inference == "cluster_cl"
+    assert r.inference.headline == "cluster_cl"
     tr = df["unit"].isin(treated)
     ev = [2010, 2011, 2012, 2014, 2015, 2016, 2017]
     for k in ev:
@@ -127,11 +127,11 @@ def test_did_auto_inference_follows_the_design():
     many = _panel()
     r = did(many, treated=[f"e{i:03d}" for i in range(20)], start=2014, inference="auto",
             n_boot=99)
-    assert r.inference == "cluster" and set(r.diagnostics["inference"]) == {"cluster", "wild"}
+    assert r.inference.headline == "cluster" and set(r.inference) == {"cluster", "wild"}
     # clustered in groups of three, the 20 treated units are 7 treated clusters: few
     r = did(many, treated=[f"e{i:03d}" for i in range(20)], start=2014, inference="auto",
             cluster="cl", methods=("cluster", "wild", "permutation"), n_boot=99, n_perm=99)
-    assert r.inference == "permutation"
+    assert r.inference.headline == "permutation"
     few = _panel(n=13, t=30, n_treated=1, seed=3)
     r = did(few, treated="e000", start=2025, inference="auto", n_boot=99, n_perm=99)
-    assert r.inference == "permutation"
+    assert r.inference.headline == "permutation"

@@ -21,7 +21,7 @@ def test_recommended_is_sdid_with_placebo_t() -> None:
     df = simulate_calibrated(_cal(), "trend", n_treated=2, effect=0.02, seed=1)
     r = evaluation.recommended(df, treated=["u00", "u01"], start=36)
     ref = sdid(df, treated=["u00", "u01"], start=36, inference="placebo", dist="t")
-    assert r.method == "synthetic_did" and r.inference == "placebo"
+    assert r.method == "synthetic_did" and r.inference.headline == "placebo"
     assert r.estimate == ref.estimate and r.ci == ref.ci and r.p_value == ref.p_value
     assert r.ci[0] < r.estimate < r.ci[1] and 0 <= r.p_value <= 1
     assert r.treated == ["u00", "u01"] and len(r.controls) == 11 and r.n_obs == 13 * 44

@@ -101,11 +101,11 @@ def test_shift_equivariance_and_unit_constants() -> None:
 def test_placebo_enumerates_control_sets_and_jackknife_needs_two_treated() -> None:
     a = simulate_calibrated(_cal(), "trend", n_treated=2, seed=7)
     one = sdid(a[a["unit"] != "u01"], treated="u00", start=36)
-    assert one.inference == "placebo" and one.diagnostics["replicates"].size == 11
+    assert one.inference.headline == "placebo" and one.diagnostics["replicates"].size == 11
     assert one.diagnostics["df"] == 10
     assert one.ci[0] < one.estimate < one.ci[1]
     two = sdid(a, treated=["u00", "u01"], start=36)
-    assert two.inference == "jackknife" and two.diagnostics["replicates"].size == 13
+    assert two.inference.headline == "jackknife" and two.diagnostics["replicates"].size == 13
     pl = sdid(a, treated=["u00", "u01"], start=36, inference="placebo")
     assert pl.diagnostics["replicates"].size == 55  # C(11, 2)
     assert pl.diagnostics["df"] == 10  # N0 - 1, not the number of overlapping sets

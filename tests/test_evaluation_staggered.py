@@ -97,7 +97,7 @@ def test_large_panel_matches_differences_estimates_and_standard_errors(control_g
 
     df = _large_staggered()
     ours = callaway_santanna(df, control_group=control_group, inference="cluster")
-    assert ours.inference == "cluster_unit"
+    assert ours.inference.headline == "cluster_unit"
     d = df.assign(cohort=df["first_treated"]).set_index(["unit", "period"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -139,7 +139,7 @@ def test_cluster_inference_with_weights_and_clusters():
     assert a.diagnostics["se"] == pytest.approx(b.diagnostics["se"], rel=1e-12)
     c = callaway_santanna(df.assign(cl=df["unit"].str[1:].astype(int) // 4), inference="cluster",
                           cluster="cl")
-    assert c.diagnostics["n_clusters"] == 30 and c.inference == "cluster_cl"
+    assert c.diagnostics["n_clusters"] == 30 and c.inference.headline == "cluster_cl"
     assert c.estimate == a.estimate
     # weights: doubling the weight of every unit changes nothing
     d = callaway_santanna(df.assign(w=2.0), inference="cluster", weights="w")

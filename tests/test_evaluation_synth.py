@@ -91,7 +91,7 @@ def test_weights_match_pysyncon(seed):
 def test_synth_result_and_diagnostics():
     df = simulate_panel(seed=7, effect=0.03, factor_sd=0.01)
     r = synth(df, treated="u00", start=92)
-    assert r.method == "synthetic_control" and r.inference == "conformal"
+    assert r.method == "synthetic_control" and r.inference.headline == "conformal"
     assert r.estimate == pytest.approx(0.03, abs=0.01)
     assert r.ci[0] < r.estimate < r.ci[1]
     d = r.diagnostics
@@ -105,7 +105,10 @@ def test_synth_result_and_diagnostics():
     # deterministic
     assert synth(df, treated="u00", start=92).summary() == r.summary()
     rp = synth(df, treated="u00", start=92, inference="placebo")
-    assert rp.p_value == d["placebo_space"]["p_value"]
+    assert rp.p_value == d["placebo_space"]["p_value"] == r.pvalue("placebo")
+    # both methods are computed whichever headlines: choosing on the fitted object is the same
+    assert rp.summary() == r.with_inference("placebo").summary()
+    assert r.inference["placebo"].level == pytest.approx(11 / 13)
 
 
 def test_synth_options():

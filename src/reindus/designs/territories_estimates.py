@@ -66,7 +66,7 @@ from reindus.designs.territories import PSCORE_COVARIATES
 from reindus.evaluation import event_study as ev
 from reindus.evaluation import ipw, staggered
 from reindus.evaluation.did import did
-from reindus.evaluation.results import EstimateResult
+from reindus.evaluation.results import EstimateResult, InferenceSet
 
 
 # --------------------------------------------------------------------------- panel plumbing
@@ -239,16 +239,17 @@ def twfe_did(panel: pd.DataFrame, *, outcome: str = "log_employment",
               strata="region_code" if region_year_effects else None, trends=trends,
               absorbed_dof=0, use_statsmodels=False)
     years = np.sort(sub["year"].unique())
-    c = res.diagnostics["inference"]["cluster"]
+    c = res.inference["cluster"]
     first_c = int(min(cohorts))
     return EstimateResult(
-        estimate=res.estimate, ci=(float(c["ci"][0]), float(c["ci"][1])),
-        p_value=float(c["p_value"]), method="twfe_did", inference=_cluster_name(cluster),
+        estimate=res.estimate, ci=c.ci, p_value=c.p_value, method="twfe_did",
+        inference=InferenceSet.single(_cluster_name(cluster), c.ci, c.p_value, level,
+                                      se=c.se, df=c.df),
         treated=treated, controls=controls,
         periods={"pre": (str(years[0]), str(first_c - 1)), "post": (str(first_c), str(years[-1])),
                  "cohorts": [int(x) for x in cohorts]},
         n_obs=res.n_obs, level=level,
-        diagnostics={"se": float(c["se"]), "n_clusters": res.diagnostics["n_clusters"],
+        diagnostics={"se": float(c.se), "n_clusters": res.diagnostics["n_clusters"],
                      "n_treated": len(treated), "n_controls": len(controls),
                      "weighted": weights is not None,
                      "region_year_effects": region_year_effects, "trends": list(trends),

@@ -172,7 +172,7 @@ def estimates_table(results: Mapping[str, EstimateResult], digits: int = 4) -> p
     for label, r in results.items():
         d = r.diagnostics
         pt = d.get("pretrend") or {}
-        rows.append({"label": label, "method": r.method, "inference": r.inference,
+        rows.append({"label": label, "method": r.method, "inference": r.inference.headline,
                      "estimate": round(float(r.estimate), digits),
                      "ci_lo": round(float(r.ci[0]), digits),
                      "ci_hi": round(float(r.ci[1]), digits),
