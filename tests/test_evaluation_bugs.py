@@ -74,7 +74,7 @@ def test_synth_needs_two_donors():
         synth(df, treated="u00", start=14)
     df3 = simulate_panel(n_units=3, n_periods=20, treated=(0,), start=(14,), effect=0.0, seed=2)
     with pytest.raises(ValueError, match="at least 2 donors"):
-        synth(df3, treated="u00", start=14, donors=["u01"])
+        synth(df3, treated="u00", start=14, controls=["u01"])
     with pytest.raises(ValueError, match="no donor"):
         simplex_least_squares(np.zeros((5, 0)), np.zeros(5))
     # two donors are enough (each placebo then has one donor)

@@ -122,10 +122,10 @@ def test_robustness_table_runs():
     df = simulate_panel(n_units=6, n_periods=40, seed=2)
     pp = pd.period_range("2015Q1", periods=40, freq="Q-DEC")
     df = df.assign(quarter=df["period"].map(dict(enumerate(pp))))
-    out = robustness_table(df, treated="u00", start=pp[32], donors=["u01", "u02", "u03", "u04",
+    out = robustness_table(df, treated="u00", start=pp[32], controls=["u01", "u02", "u03", "u04",
                                                                      "u05"],
                            outcome="y", windows=["2017Q1"], starts=[pp[31]],
-                           drop_donors=["u01"], covid=list(pp[20:28]), window_start="2016Q1")
+                           drop_controls=["u01"], covid=list(pp[20:28]), window_start="2016Q1")
     assert list(out["spec"].unique()) == ["baseline", "detrended", "window_2017Q1", "no_u01",
                                           "no_covid", f"start_{pp[31]}"]
     assert out.loc[out["spec"] == "no_u01", "n_controls"].iloc[0] == 4
@@ -143,18 +143,18 @@ def test_before_after_and_index_paths_by_hand():
             rows.append({"unit": u, "quarter": Q[k], "log_employment": f(k),
                          "employment": 100.0 * (1 + f(k))})
     df = pd.DataFrame(rows)
-    ba = before_after(df, treated="t", start=Q[4], donors=["a", "b"], quarters=4).set_index("role")
+    ba = before_after(df, treated="t", start=Q[4], controls=["a", "b"], quarters=4).set_index("role")
     assert ba.loc["treated", "change"] == pytest.approx(0.1)
     assert ba.loc["treated", "pre_slope"] == pytest.approx(0.0)
     assert ba.loc["donor mean", "change"] == pytest.approx(0.04)
     assert ba.loc["donor mean", "pre_slope"] == pytest.approx(0.01)
     assert ba.loc["treated - donor mean", "change"] == pytest.approx(0.06)
     assert ba.attrs["window"] == (str(Q[0]), str(Q[7]))
-    ip = index_paths(df, treated="t", donors=["a", "b"], base=Q[3])
+    ip = index_paths(df, treated="t", controls=["a", "b"], base=Q[3])
     assert ip.loc[3, ["treated", "donor_mean", "donor_min", "donor_max"]].tolist() == [100.0] * 4
     assert ip.loc[4, "treated"] == pytest.approx(110.0)
     with pytest.raises(ValueError, match="at least two pre-treatment"):
-        before_after(df, treated="t", start=Q[1], donors=["a", "b"])
+        before_after(df, treated="t", start=Q[1], controls=["a", "b"])
 
 
 def test_result_summary_with_infinite_bounds():

@@ -30,7 +30,7 @@ def sim() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def synth_result(sim):
-    return synth(sim, treated="u00", start=START, donors=DONORS)
+    return synth(sim, treated="u00", start=START, controls=DONORS)
 
 
 @pytest.fixture(autouse=True)
@@ -56,7 +56,7 @@ def test_event_study_plot_returns_the_plotted_coefficients(sim):
 
 
 def test_synthetic_controls_plot_has_one_row_of_panels_per_treated_unit(sim, synth_result):
-    other = synth(sim, treated="u01", start=START, donors=DONORS[1:])
+    other = synth(sim, treated="u01", start=START, controls=DONORS[1:])
     fig, data = plots.plot_synthetic_controls({"u00": synth_result, "u01": other}, NAMES,
                                               title="simulated")
     assert isinstance(fig, Figure)
@@ -96,7 +96,7 @@ def test_index_paths_and_before_after_on_quarters(sim):
     panel = sim.assign(quarter=quarters[sim["period"]], employment=np.exp(sim["y"]),
                        log_employment=sim["y"])
     start = quarters[START]
-    paths = index_paths(panel, treated="u00", donors=DONORS, base=start - 1, unit="unit")
+    paths = index_paths(panel, treated="u00", controls=DONORS, base=start - 1, unit="unit")
     fig, data = plots.plot_index_paths(paths, start=start, label="Region 0", ylabel="index",
                                        title="t", break_at=quarters[20])
     assert isinstance(fig, Figure)
@@ -104,7 +104,7 @@ def test_index_paths_and_before_after_on_quarters(sim):
     assert len(data) == N_PERIODS
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert texts == [" accord", " apprentices counted"]
-    ba = before_after(panel, treated="u00", start=start, donors=DONORS, quarters=4)
+    ba = before_after(panel, treated="u00", start=start, controls=DONORS, quarters=4)
     report = plots.before_after_report(ba, NAMES)
     assert report.splitlines()[0].startswith("Before/after over ")
     assert "Region 0" in report and "treated - donor mean" in report

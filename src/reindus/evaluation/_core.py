@@ -262,3 +262,18 @@ def assignments(pool: list[int], starts: list[int], n_perm: int, rng: np.random.
                 seen.add(a)
                 out.append(a)
     return [actual, *out]
+
+
+def subsets(n: int, k: int, n_max: int, rng: np.random.Generator) -> np.ndarray:
+    """All k-subsets of range(n) when there are at most ``n_max``, else a sample of ``n_max``."""
+    total = math.comb(n, k)
+    if total <= n_max:
+        return np.array(list(itertools.combinations(range(n), k)), dtype=int).reshape(-1, k)
+    seen: set[tuple[int, ...]] = set()
+    out = []
+    while len(out) < n_max:
+        s = tuple(sorted(int(x) for x in rng.choice(n, size=k, replace=False)))
+        if s not in seen:
+            seen.add(s)
+            out.append(s)
+    return np.array(out, dtype=int)

@@ -25,7 +25,7 @@ import pandas as pd
 from reindus.evaluation._core import start_positions, to_wide
 
 
-def before_after(panel: pd.DataFrame, *, treated: str, start: Any, donors: Iterable[str],
+def before_after(panel: pd.DataFrame, *, treated: str, start: Any, controls: Iterable[str],
                  quarters: int = 8, outcome: str = "log_employment", unit: str = "unit",
                  period: str = "quarter") -> pd.DataFrame:
     """Per-unit mean before/after, change and pre-period slope; plus summary rows.
@@ -37,7 +37,7 @@ def before_after(panel: pd.DataFrame, *, treated: str, start: Any, donors: Itera
         pre_mean, post_mean, change, pre_slope (per quarter), in the units of
         ``outcome`` (log points for log employment).
     """
-    donors = [str(d) for d in donors]
+    donors = [str(d) for d in controls]
     wp = to_wide(panel, unit=unit, period=period, outcome=outcome).subset([str(treated), *donors])
     g = start_positions(wp, [str(treated)], start)[str(treated)]
     k_pre, k_post = min(quarters, g), min(quarters, wp.Y.shape[1] - g)
@@ -59,14 +59,14 @@ def before_after(panel: pd.DataFrame, *, treated: str, start: Any, donors: Itera
     return out
 
 
-def index_paths(panel: pd.DataFrame, *, treated: str, donors: Iterable[str], base: Any,
+def index_paths(panel: pd.DataFrame, *, treated: str, controls: Iterable[str], base: Any,
                 outcome: str = "employment", unit: str = "unit", period: str = "quarter"
                 ) -> pd.DataFrame:
     """Index (base quarter = 100) of the treated unit and the donors' mean, min and max.
 
     Returns one row per period: period, treated, donor_mean, donor_min, donor_max.
     """
-    donors = [str(d) for d in donors]
+    donors = [str(d) for d in controls]
     wp = to_wide(panel, unit=unit, period=period, outcome=outcome).subset([str(treated), *donors])
     b = wp.period_index(base)
     idx = 100 * wp.Y / wp.Y[:, [b]]

@@ -34,7 +34,7 @@ from the controls' placebo coefficients (and CR1 intervals for reference).
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -57,6 +57,7 @@ from reindus.evaluation.fixed_effects import (
 )
 from reindus.evaluation.inference import count_clusters, inference_regime
 from reindus.evaluation.results import EstimateResult, Inference, InferenceSet
+from reindus.evaluation.vocabulary import EventStudyInference, check
 
 
 def _event_codes(T: int, starts: Mapping[int, int], leads: int, lags: int,
@@ -113,7 +114,7 @@ def event_study(
     level: float = 0.95,
     n_perm: int = 999,
     seed: int = 0,
-    inference: Literal["auto", "conley_taber", "cluster"] = "auto",
+    inference: EventStudyInference = "auto",
     cluster: str | None = None,
     weights: str | pd.Series | Mapping | None = None,
     trends: Sequence[str] = (),
@@ -177,8 +178,7 @@ def event_study(
     """
     if leads < 2:
         raise ValueError("need leads >= 2 (event time -1 is the reference)")
-    if inference not in ("auto", "conley_taber", "cluster"):
-        raise ValueError("inference must be 'auto', 'conley_taber' or 'cluster'")
+    check("inference", inference, EventStudyInference)
     rng = np.random.default_rng(seed)
     wp_all = to_wide(panel, unit=unit, period=period, outcome=outcome)
     tr = normalise_treated(treated)

@@ -36,15 +36,15 @@ shift of time (:func:`block_stat`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from reindus.evaluation.vocabulary import Regime
+
 #: fewest treated clusters and control clusters for cluster-robust inference
 MIN_CLUSTERS: int = 10
 
-Regime = Literal["few", "many"]
 
 
 def count_clusters(treated: Sequence[bool] | np.ndarray, clusters: Sequence | np.ndarray | None

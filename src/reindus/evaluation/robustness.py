@@ -68,7 +68,7 @@ def robustness_table(
     *,
     treated: str,
     start: Any,
-    donors: Sequence[str],
+    controls: Sequence[str],
     outcome: str = "log_employment",
     unit: str = "unit",
     period: str = "quarter",
@@ -76,7 +76,7 @@ def robustness_table(
     window_start: Any = None,
     windows: Iterable[Any] = (),
     starts: Iterable[Any] = (),
-    drop_donors: Iterable[str] = ("11",),
+    drop_controls: Iterable[str] = ("11",),
     covid: Iterable[Any] = COVID_QUARTERS,
     did_inference: str = "conformal",
     n_boot: int = 199,
@@ -90,8 +90,9 @@ def robustness_table(
         Region panel (tidy), as returned by
         :func:`reindus.evaluation.panel.outcome_panel`, over the longest
         span needed by ``windows``.
-    treated, start, donors
-        Baseline design.
+    treated, start, controls
+        Baseline design (``controls``: the control regions, the synthetic
+        control's donor pool).
     sector_panel
         Region x sector panel (``by_sector=True``) for the ``sectors`` spec.
     window_start
@@ -100,8 +101,8 @@ def robustness_table(
         Alternative first quarters of the panel.
     starts
         Alternative treatment dates.
-    drop_donors
-        Donors dropped one spec each (default Île-de-France).
+    drop_controls
+        Controls dropped one spec each (default Île-de-France).
     covid
         Quarters left out of the pre-period in the ``no_covid`` spec.
 
@@ -111,7 +112,7 @@ def robustness_table(
         spec, estimator, estimate, ci_lo, ci_hi, level, p_value, inference,
         n_controls, n_obs, pre (first quarter), start.
     """
-    donors = [str(d) for d in donors]
+    donors = [str(d) for d in controls]
 
     def _q(x: Any) -> pd.Period:
         return x if isinstance(x, pd.Period) else pd.Period(str(x), freq="Q-DEC")
@@ -134,7 +135,7 @@ def robustness_table(
         out = [_row(did(pd_, treated=treated, start=st, controls=dn, detrend=detrend, **didkw),
                     spec, "did_detrended" if detrend else "did")]
         if with_synth:
-            out.append(_row(synth(p, treated=treated, start=st, donors=dn,
+            out.append(_row(synth(p, treated=treated, start=st, controls=dn,
                                   exclude_periods=excl, **common), spec, "synth"))
         return out
 
@@ -145,7 +146,7 @@ def robustness_table(
         if q < full[period].min():
             raise ValueError(f"window start {q} is before the panel's first quarter")
         rows += run(f"window_{q}", full[full[period] >= q], start, donors)
-    for d in drop_donors:
+    for d in drop_controls:
         rows += run(f"no_{'idf' if str(d) == '11' else d}", panel, start,
                     [x for x in donors if x != str(d)])
     covid = list(covid)

@@ -81,14 +81,12 @@ from reindus.evaluation._core import (
     controls_list,
     normalise_treated,
     start_positions,
+    subsets,
     to_wide,
 )
 from reindus.evaluation.results import EstimateResult, Inference, InferenceSet
 from reindus.evaluation.synth import simplex_least_squares
-from reindus.evaluation.trends import _subsets
-
-ESTIMATORS = ("sdid", "sc", "did")
-SDID_INFERENCE = ("placebo", "jackknife")
+from reindus.evaluation.vocabulary import Dist, SdidEstimator, SdidInference, Solver, check
 
 
 # --------------------------------------------------------------------------- weights
@@ -243,17 +241,16 @@ def noise_level(Y: np.ndarray, n0: int, t0: int) -> float:
     return float(d.std(ddof=1)) if d.size > 1 else 0.0
 
 
-def sdid_fit(Y: np.ndarray, n0: int, t0: int, *, estimator: str = "sdid", solver: str = "exact",
+def sdid_fit(Y: np.ndarray, n0: int, t0: int, *, estimator: SdidEstimator = "sdid",
+             solver: Solver = "exact",
              omega: np.ndarray | None = None, lam: np.ndarray | None = None,
              max_iter: int = 10_000) -> SDIDFit:
     """Fit SDID (or SC / DiD) on a matrix whose first ``n0`` rows are controls.
 
     ``omega`` / ``lam`` given: used as is (the fixed-weight jackknife).
     """
-    if estimator not in ESTIMATORS:
-        raise ValueError(f"estimator must be one of {ESTIMATORS}")
-    if solver not in ("exact", "frank_wolfe"):
-        raise ValueError("solver must be 'exact' or 'frank_wolfe'")
+    check("estimator", estimator, SdidEstimator)
+    check("solver", solver, Solver)
     N, T = Y.shape
     n1, t1 = N - n0, T - t0
     if n0 < 1 or n1 < 1 or t0 < 2 or t1 < 1:
@@ -286,15 +283,15 @@ def sdid_fit(Y: np.ndarray, n0: int, t0: int, *, estimator: str = "sdid", solver
                    zeta_lambda=z_la, noise_level=sig)
 
 
-def sdid_placebo(Y: np.ndarray, n0: int, t0: int, *, estimator: str = "sdid",
-                 solver: str = "exact", n_placebo: int = 200,
+def sdid_placebo(Y: np.ndarray, n0: int, t0: int, *, estimator: SdidEstimator = "sdid",
+                 solver: Solver = "exact", n_placebo: int = 200,
                  rng: np.random.Generator | None = None) -> np.ndarray:
     """Placebo estimates (Algorithm 4): sets of ``N1`` controls as pseudo-treated."""
     n1 = Y.shape[0] - n0
     if n0 <= n1:
         raise ValueError("placebo inference needs more controls than treated units")
     rng = np.random.default_rng(0) if rng is None else rng
-    subs = _subsets(n0, n1, n_placebo, rng)
+    subs = subsets(n0, n1, n_placebo, rng)
     Yc = Y[:n0]
     out = np.empty(len(subs))
     for b, s in enumerate(subs):
@@ -337,12 +334,12 @@ def sdid(
     period: str = "period",
     controls: Iterable[Hashable] | None = None,
     exclude_periods: Iterable[Any] | None = None,
-    estimator: str = "sdid",
-    inference: str | None = None,
-    dist: str = "t",
+    estimator: SdidEstimator = "sdid",
+    inference: SdidInference | None = None,
+    dist: Dist = "t",
     level: float = 0.95,
     n_placebo: int = 200,
-    solver: str = "exact",
+    solver: Solver = "exact",
     seed: int = 0,
 ) -> EstimateResult:
     r"""Synthetic difference-in-differences with placebo or jackknife inference.
@@ -375,10 +372,9 @@ def sdid(
         weights, :math:`\zeta`, the standard error and the placebo or
         jackknife estimates; ``details`` = treated and weighted-control paths.
     """
-    if inference is not None and inference not in SDID_INFERENCE:
-        raise ValueError(f"inference must be one of {SDID_INFERENCE}")
-    if dist not in ("t", "normal"):
-        raise ValueError("dist must be 't' or 'normal'")
+    if inference is not None:
+        check("inference", inference, SdidInference)
+    check("dist", dist, Dist)
     if not 0 < level < 1:
         raise ValueError("level must be in (0, 1)")
     wp_all = to_wide(panel, unit=unit, period=period, outcome=outcome)

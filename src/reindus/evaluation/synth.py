@@ -67,6 +67,7 @@ from reindus.evaluation._core import (
 )
 from reindus.evaluation.inference import conformal_p_value
 from reindus.evaluation.results import EstimateResult, Inference, InferenceSet
+from reindus.evaluation.vocabulary import SynthInference, check
 
 
 # --------------------------------------------------------------------------- inner QP
@@ -258,12 +259,12 @@ def synth(
     outcome: str = "y",
     unit: str = "unit",
     period: str = "period",
-    donors: Iterable[Hashable] | None = None,
+    controls: Iterable[Hashable] | None = None,
     demean: bool = True,
     exclude_periods: Iterable[Any] | None = None,
     standardize: bool = False,
     v: str | np.ndarray = "equal",
-    inference: str = "conformal",
+    inference: SynthInference = "conformal",
     placebo_time_shift: int | None = None,
     level: float = 0.95,
     seed: int = 0,
@@ -274,8 +275,9 @@ def synth(
     ----------
     treated, start
         The treated unit and its first treated period.
-    donors
-        Donor pool (default: every other unit in ``panel``).
+    controls
+        Donor pool, the control units the synthetic unit is built from
+        (default: every other unit in ``panel``).
     demean
         Demean each unit over the fitting window (see module docstring).
     exclude_periods
@@ -304,15 +306,14 @@ def synth(
         leave-one-control-out.
     """
     del seed
-    if inference not in ("conformal", "placebo"):
-        raise ValueError("inference must be 'conformal' or 'placebo'")
+    check("inference", inference, SynthInference)
     wp_all = to_wide(panel, unit=unit, period=period, outcome=outcome)
     tr = normalise_treated(treated)
     if len(tr) != 1:
         raise ValueError("synth takes one treated unit; run it per unit")
     # Fewer than two donors: the fit is the lone donor itself and its placebo would have
     # no donor (scipy's nnls on an (m, 0) matrix crashes the interpreter).
-    dn = controls_list(wp_all, tr, donors, min_controls=2, what="donors for a synthetic control")
+    dn = controls_list(wp_all, tr, controls, min_controls=2, what="donors for a synthetic control")
     wp = wp_all.subset(tr + dn)
     t0 = start_positions(wp, tr, start)[tr[0]]
     Y = wp.Y

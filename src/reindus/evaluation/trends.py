@@ -54,8 +54,6 @@ Conley, T. G. and Taber, C. R. (2011). *REStat* 93(1).
 
 from __future__ import annotations
 
-import itertools
-import math
 from collections.abc import Hashable, Iterable
 from typing import Any
 
@@ -69,11 +67,11 @@ from reindus.evaluation._core import (
     quantile_interval,
     rank_p_value,
     start_positions,
+    subsets,
     to_wide,
 )
 from reindus.evaluation.results import EstimateResult, Inference, InferenceSet
-
-TREND_INFERENCE = ("placebo", "conley_taber")
+from reindus.evaluation.vocabulary import TrendInference, check
 
 
 # --------------------------------------------------------------------------- algebra
@@ -100,21 +98,6 @@ def detrend_matrix(Y: np.ndarray, t0: int, fit_mask: np.ndarray | None = None) -
     return Y - ybar - b * (t - tf.mean())
 
 
-def _subsets(n: int, k: int, n_max: int, rng: np.random.Generator) -> np.ndarray:
-    """All k-subsets of range(n) when there are at most ``n_max``, else a sample of ``n_max``."""
-    total = math.comb(n, k)
-    if total <= n_max:
-        return np.array(list(itertools.combinations(range(n), k)), dtype=int).reshape(-1, k)
-    seen: set[tuple[int, ...]] = set()
-    out = []
-    while len(out) < n_max:
-        s = tuple(sorted(int(x) for x in rng.choice(n, size=k, replace=False)))
-        if s not in seen:
-            seen.add(s)
-            out.append(s)
-    return np.array(out, dtype=int)
-
-
 def placebo_gaps(R: np.ndarray, k: int, n_max: int, rng: np.random.Generator) -> np.ndarray:
     r"""Placebo event-time effects from control rows only.
 
@@ -123,7 +106,7 @@ def placebo_gaps(R: np.ndarray, k: int, n_max: int, rng: np.random.Generator) ->
     Returns a ``(B, T)`` array.
     """
     n0 = R.shape[0]
-    subs = _subsets(n0, k, n_max, rng)
+    subs = subsets(n0, k, n_max, rng)
     total = R.sum(axis=0)
     s_sum = R[subs].sum(axis=1)  # (B, T)
     return s_sum / k - (total[None, :] - s_sum) / (n0 - k)
@@ -174,7 +157,7 @@ def trend_event_study(
     controls: Iterable[Hashable] | None = None,
     exclude_periods: Iterable[Any] | None = None,
     holdout: int | None = None,
-    inference: str = "placebo",
+    inference: TrendInference = "placebo",
     level: float = 0.95,
     n_placebo: int = 999,
     seed: int = 0,
@@ -209,8 +192,7 @@ def trend_event_study(
         ``out_of_sample``); ``diagnostics`` = placebo estimates, the
         out-of-sample pre-period test (``holdout``), the unit slopes.
     """
-    if inference not in TREND_INFERENCE:
-        raise ValueError(f"inference must be one of {TREND_INFERENCE}")
+    check("inference", inference, TrendInference)
     if not 0 < level < 1:
         raise ValueError("level must be in (0, 1)")
     rng = np.random.default_rng(seed)
@@ -297,7 +279,7 @@ def trend_did(
     period: str = "period",
     controls: Iterable[Hashable] | None = None,
     exclude_periods: Iterable[Any] | None = None,
-    inference: str = "placebo",
+    inference: TrendInference = "placebo",
     level: float = 0.95,
     n_placebo: int = 999,
     seed: int = 0,
