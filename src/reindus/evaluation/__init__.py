@@ -15,15 +15,21 @@ conformal / Conley–Taber inference for few treated clusters and
 cluster-robust or wild-bootstrap inference for many (``inference='auto'``),
 and :mod:`.ipw` the inverse-probability-weighted DiD with a statsmodels
 logit propensity score.
+
+Every estimator returns an :class:`~reindus.evaluation.results.EstimateResult`
+whose ``inference`` is an :class:`~reindus.evaluation.results.InferenceSet`
+(every inference method computed, typed, with the headline's name as its
+``str``); the argument names and allowed values are those of
+:mod:`.vocabulary`.
 """
 
 from reindus.evaluation.recommend import recommended
-from reindus.evaluation.results import EstimateResult, results_table
+from reindus.evaluation.results import EstimateResult, Inference, InferenceSet, results_table
 from reindus.evaluation.sdid import sdid
 from reindus.evaluation.trends import trend_did, trend_event_study
 
-__all__ = ["EstimateResult", "recommended", "results_table", "sdid", "trend_did",
-           "trend_event_study"]
+__all__ = ["EstimateResult", "Inference", "InferenceSet", "recommended", "results_table", "sdid",
+           "trend_did", "trend_event_study"]
 
 from reindus.evaluation.sensitivity import (  # noqa: E402
     SensitivityResult,

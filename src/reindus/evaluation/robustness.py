@@ -36,6 +36,7 @@ from reindus.evaluation.did import did
 from reindus.evaluation.panel import COVID_QUARTERS
 from reindus.evaluation.results import EstimateResult
 from reindus.evaluation.synth import synth
+from reindus.evaluation.vocabulary import DidInference
 
 
 def sector_composite(sector_panel: pd.DataFrame, *, unit_col: str = "region_code",
@@ -78,7 +79,7 @@ def robustness_table(
     starts: Iterable[Any] = (),
     drop_controls: Iterable[str] = ("11",),
     covid: Iterable[Any] = COVID_QUARTERS,
-    did_inference: str = "conformal",
+    did_inference: DidInference = "conformal",
     n_boot: int = 199,
     seed: int = 0,
 ) -> pd.DataFrame:
