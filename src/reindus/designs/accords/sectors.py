@@ -38,7 +38,7 @@ def sector_outcomes(sectors: pd.DataFrame, *, exclude: str = BATTERY_SECTOR_NA28
 
 
 def sector_effects(employment: pd.DataFrame, sectors: pd.DataFrame, *, treated: str, start: Any,
-                   donors: Sequence[str], window: tuple[Any, Any],
+                   controls: Sequence[str], window: tuple[Any, Any],
                    outcomes: Mapping[str, Sequence[str]] | None = None, leads: int = 8,
                    seed: int = 0) -> pd.DataFrame:
     r"""Recommended estimate and pre-trend test for each sector outcome of one region.
@@ -49,7 +49,7 @@ def sector_effects(employment: pd.DataFrame, sectors: pd.DataFrame, *, treated: 
     gives
 
     * the effect by :func:`reindus.evaluation.recommended` (synthetic DiD,
-      placebo interval) of ``treated`` against ``donors`` from ``start``;
+      placebo interval) of ``treated`` against ``controls`` from ``start``;
     * the randomisation *p*-value of the event study's joint pre-trend test
       (:func:`reindus.evaluation.event_study.event_study`, ``leads`` leads);
     * the raw growth :math:`E_{T}/E_{g-1} - 1` of the treated region and of
@@ -72,8 +72,8 @@ def sector_effects(employment: pd.DataFrame, sectors: pd.DataFrame, *, treated: 
     rows = []
     for name, codes in outcomes.items():
         sp = outcome_panel(employment, sectors, sector_codes=codes, window=window)
-        r = recommended(sp, treated=treated, start=g, controls=donors, seed=seed, **cols)
-        e = event_study(sp, treated=treated, start=g, controls=donors, leads=leads, seed=seed,
+        r = recommended(sp, treated=treated, start=g, controls=controls, seed=seed, **cols)
+        e = event_study(sp, treated=treated, start=g, controls=controls, leads=leads, seed=seed,
                         **cols)
         w = sp.pivot(index="quarter", columns="unit", values="employment")
         ends = w.loc[[g - 1, w.index.max()]]
