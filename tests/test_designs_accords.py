@@ -201,7 +201,7 @@ def test_sector_effects_finds_a_sector_jump_and_not_in_the_rest():
     emp = pd.DataFrame(rows, columns=["region_code", "region", "sector_code", "quarter",
                                       "employment"])
     t = A.sector_effects(emp, secs, treated="32", start="2024Q1",
-                         donors=["11", "24", "28", "52", "53"], window=("2019Q1", "2025Q4"),
+                         controls=["11", "24", "28", "52", "53"], window=("2019Q1", "2025Q4"),
                          seed=1).set_index("outcome")
     assert list(t.index) == ["industry", "industry excl. CI-CJ", "BZ", "CI-CJ"]
     assert t.loc["CI-CJ", "estimate"] == pytest.approx(0.10, abs=0.01)

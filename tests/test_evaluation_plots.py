@@ -146,3 +146,88 @@ def test_bad_periods_raise_clearly():
                           "donor_max": [101.0, 102.0]})
     with pytest.raises(ValueError, match="quarters"):
         plots.plot_index_paths(paths, start="b", label="x", ylabel="y", title="t")
+
+
+# ------------------------------------------------------------ every figure returns (fig, data)
+
+
+def _plot_functions() -> dict[str, object]:
+    """Every public ``plot_*`` of the evaluation, accord and sensitivity figure modules."""
+    import inspect
+
+    from reindus.plots import accords as accord_plots
+    from reindus.plots import sensitivity as sensitivity_plots
+
+    found = {}
+    for mod in (plots, accord_plots, sensitivity_plots):
+        for name, f in vars(mod).items():
+            if name.startswith("plot_") and inspect.isfunction(f):
+                found[f"{mod.__name__.rsplit('.', 1)[-1]}.{name}"] = f
+    return found
+
+
+def _fig_cases(sim, synth_result) -> dict[str, object]:
+    """One call per plot function on small simulated inputs (name -> thunk)."""
+    from reindus.evaluation.results import EstimateResult
+    from reindus.evaluation.trends import trend_event_study
+    from reindus.plots import accords as accord_plots
+    from reindus.plots.sensitivity import plot_sensitivity
+
+    quarters = pd.period_range("2015Q1", periods=N_PERIODS, freq="Q-DEC")
+    qpanel = sim.assign(quarter=quarters[sim["period"]].astype(str), employment=np.exp(sim["y"]),
+                        log_employment=sim["y"])
+    es = event_study(sim, treated="u00", start=START, controls=DONORS, leads=4, n_perm=19, seed=1)
+    trend = trend_event_study(sim, treated="u00", start=START, controls=DONORS)
+    qsynth = synth(qpanel, treated="u00", start=str(quarters[START]), donors=DONORS,
+                   period="quarter")
+    zone = EstimateResult(
+        estimate=0.01, ci=(-0.01, 0.03), p_value=0.5, method="zone_event_study",
+        inference="placebo_regions", treated=["32"], controls=["11", "24"],
+        periods={"pre": ("2020Q1", "2022Q4"), "post": ("2023Q1", "2023Q4")}, n_obs=10,
+        details=pd.DataFrame({"event_time": [-2, -1, 0], "quarter": ["2022Q3", "2022Q4", "2023Q1"],
+                              "estimate": [0.0, 0.0, 0.01], "placebo_lo": [-0.01] * 3,
+                              "placebo_hi": [0.01] * 3}))
+    rob = pd.DataFrame({"spec": ["baseline"], "estimator": ["did"], "estimate": [0.01],
+                        "ci_lo": [-0.01], "ci_hi": [0.03], "p_value": [0.2], "n_controls": [9],
+                        "pre": ["2015Q1-2023Q4"], "start": ["2024Q1"]})
+    validation = pd.DataFrame({"scenario": ["trend"], "estimator": ["did"],
+                               "inference": ["conformal"], "size": [0.05], "coverage": [0.95],
+                               "rmse": [0.01], "n_treated": [1]})
+    sens = pd.DataFrame({"restriction": ["smoothness"] * 2, "m": [0.0, np.nan],
+                         "id_lb": [0.01, 0.01], "id_ub": [0.01, 0.01], "ci_lo": [0.0, 0.004],
+                         "ci_hi": [0.02, 0.016], "method": ["FLCI", "original"]})
+    return {
+        "evaluation.plot_index_paths": lambda: plots.plot_index_paths(
+            index_paths(qpanel, treated="u00", donors=DONORS, base=str(quarters[START - 1]),
+                        unit="unit", period="quarter"),
+            start=quarters[START], label="Region 0", ylabel="index", title="t"),
+        "evaluation.plot_event_study": lambda: plots.plot_event_study(es, start=START, title="t"),
+        "evaluation.plot_synthetic_controls": lambda: plots.plot_synthetic_controls(
+            {"u00": synth_result}, NAMES, title="t"),
+        "evaluation.plot_event_profile": lambda: plots.plot_event_profile(
+            callaway_santanna(sim, n_perm=19, seed=2), NAMES),
+        "evaluation.plot_robustness": lambda: plots.plot_robustness(rob, title="t"),
+        "evaluation.plot_validation": lambda: plots.plot_validation(validation),
+        "accords.plot_counterfactuals": lambda: accord_plots.plot_counterfactuals(
+            es, trend, title="t"),
+        "accords.plot_zone_event_studies": lambda: accord_plots.plot_zone_event_studies(
+            {"a": zone}, title="t"),
+        "accords.plot_gigafactory_gaps": lambda: accord_plots.plot_gigafactory_gaps(
+            {"u00": qsynth}, {"u00": "Zone 0"}, announced={"u00": "2020Q1"}, title="t"),
+        "accords.plot_estimates": lambda: accord_plots.plot_estimates(
+            pd.DataFrame({"lab": ["a"], "estimate": [1.0], "ci_lo": [0.0], "ci_hi": [2.0]}),
+            label="lab", title="t"),
+        "sensitivity.plot_sensitivity": lambda: plot_sensitivity(sens),
+    }
+
+
+def test_every_plot_function_returns_its_figure_and_plotted_frame(sim, synth_result):
+    # issue 14: every plot_* returns (fig, data) so that save_figure gets the plotted data
+    cases = _fig_cases(sim, synth_result)
+    assert set(cases) == set(_plot_functions()), "a plot function without a case here"
+    for name, call in cases.items():
+        out = call()
+        assert isinstance(out, tuple) and len(out) == 2, name
+        fig, data = out
+        assert isinstance(fig, Figure), name
+        assert isinstance(data, pd.DataFrame) and not data.empty, name
