@@ -178,7 +178,7 @@ def _fig_cases(sim, synth_result) -> dict[str, object]:
                         log_employment=sim["y"])
     es = event_study(sim, treated="u00", start=START, controls=DONORS, leads=4, n_perm=19, seed=1)
     trend = trend_event_study(sim, treated="u00", start=START, controls=DONORS)
-    qsynth = synth(qpanel, treated="u00", start=str(quarters[START]), donors=DONORS,
+    qsynth = synth(qpanel, treated="u00", start=str(quarters[START]), controls=DONORS,
                    period="quarter")
     zone = EstimateResult(
         estimate=0.01, ci=(-0.01, 0.03), p_value=0.5, method="zone_event_study",
@@ -198,7 +198,7 @@ def _fig_cases(sim, synth_result) -> dict[str, object]:
                          "ci_hi": [0.02, 0.016], "method": ["FLCI", "original"]})
     return {
         "evaluation.plot_index_paths": lambda: plots.plot_index_paths(
-            index_paths(qpanel, treated="u00", donors=DONORS, base=str(quarters[START - 1]),
+            index_paths(qpanel, treated="u00", controls=DONORS, base=str(quarters[START - 1]),
                         unit="unit", period="quarter"),
             start=quarters[START], label="Region 0", ylabel="index", title="t"),
         "evaluation.plot_event_study": lambda: plots.plot_event_study(es, start=START, title="t"),
