@@ -388,12 +388,12 @@ def test_wave_map_frame(membership: pd.DataFrame) -> None:
 
 def test_placebo_in_time_finds_nothing_when_trends_are_parallel() -> None:
     p = sim_panel(n=600, effect1=0.05, seed=14)
-    q = ti_robustness.placebo_in_time(p, cohort=2019, fake=2016)
+    q = ti_robustness.placebo_in_time(p, first_treated=2019, fake=2016)
     assert q["year"].max() == 2018 and set(q["first_treated"].dropna()) == {2016}
     r = ti_estimates.twfe_did(q, cohorts=(2016,))
     assert r.ci[0] < 0 < r.ci[1]
     with pytest.raises(ValueError, match="before"):
-        ti_robustness.placebo_in_time(p, cohort=2019, fake=2020)
+        ti_robustness.placebo_in_time(p, first_treated=2019, fake=2020)
 
 
 # --------------------------------------------------------------------------- issue 11 specifications

@@ -18,17 +18,16 @@ converts them with :func:`reindus.workflow.parameters.validate` (so
 fix), writes the converted values back into that namespace, declares the run
 to :func:`reindus.reporting.start_notebook` and sets the display options.
 
-Writing into the namespace is the one side effect on the notebook's
-variables, and it is explicit: the notebook passes ``globals()`` itself, and
-only the names of its parameters cell are rebound. The same values are
-returned, read-only, for code that prefers not to rely on that.
+Writing into the namespace is the one effect on the notebook's variables,
+and it is explicit: the notebook passes ``globals()`` itself, and only the
+names of its parameters cell are rebound. Nothing is returned, so the call can
+end a cell without printing anything.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from reindus import config, reporting
@@ -52,7 +51,7 @@ def _notebook_path(notebook: str) -> Path:
 
 def setup(notebook: str, namespace: MutableMapping[str, Any], *,
           display: Mapping[str, Any] | None = None,
-          figure_dpi: float | None = None) -> Mapping[str, Any]:
+          figure_dpi: float | None = None) -> None:
     """Validate a notebook's parameters, start its results record, set display options.
 
     Parameters
@@ -63,7 +62,8 @@ def setup(notebook: str, namespace: MutableMapping[str, Any], *,
     namespace
         Where the parameters cell assigned its values, normally ``globals()``.
         Every parameter of the notebook's ``parameters`` cell must be defined
-        there; each is replaced by its validated value (same type as its default).
+        there; each is replaced by its validated value (the type of its default),
+        the other names are left alone.
     display
         pandas display options that differ from :data:`DISPLAY` for this
         notebook, without the ``display.`` prefix, e.g. ``{"max_colwidth": 80}``.
@@ -71,11 +71,6 @@ def setup(notebook: str, namespace: MutableMapping[str, Any], *,
         Resolution of the figures shown inline (``matplotlib.rcParams
         ["figure.dpi"]``); ``None`` keeps matplotlib's. The files written by
         :func:`reindus.reporting.save_figure` keep their own resolution.
-
-    Returns
-    -------
-    Mapping
-        The validated parameters, in the order of the parameters cell (read-only).
 
     Raises
     ------
@@ -101,4 +96,3 @@ def setup(notebook: str, namespace: MutableMapping[str, Any], *,
         import matplotlib as mpl
 
         mpl.rcParams["figure.dpi"] = figure_dpi
-    return MappingProxyType(values)
