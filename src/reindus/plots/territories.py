@@ -19,7 +19,8 @@ def _display(unit: str) -> tuple[float, str]:
     return (100.0, EFFECT_UNIT) if unit == "log points" else (1.0, unit)
 
 
-def map_waves(contours_epci, membership: pd.DataFrame, regions=None):
+def map_waves(contours_epci, membership: pd.DataFrame, regions=None
+              ) -> tuple[Figure, pd.DataFrame]:
     """Two maps side by side: EPCI labelled in wave 1 (2018-2022) and wave 2 (2023-2027).
 
     A label is a category, not a quantity: labelled EPCI are drawn dark, the others
@@ -60,7 +61,7 @@ def map_waves(contours_epci, membership: pd.DataFrame, regions=None):
 
 
 def plot_event_study(results: Mapping[str, EstimateResult], *, title: str = "",
-                     unit: str = "log points"):
+                     unit: str = "log points") -> tuple[Figure, pd.DataFrame]:
     """Event-study coefficients with intervals, one series per result.
 
     Effects in log points are plotted (and returned) in percent, 100 x log points.
@@ -91,7 +92,7 @@ def plot_event_study(results: Mapping[str, EstimateResult], *, title: str = "",
 
 
 def plot_heterogeneity(table: pd.DataFrame, *, highlight: str | None = None,
-                       unit: str = "log points"):
+                       unit: str = "log points") -> tuple[Figure, pd.DataFrame]:
     """Region estimates with intervals; accord regions in orange, ``highlight`` in bold.
 
     Effects in log points are plotted (and returned) in percent, 100 x log points.
