@@ -448,7 +448,12 @@ def test_bar_charts_render() -> None:
 
     t = pd.DataFrame({"epci_code": ["A", "B"], "epci": ["CA a", "CC b"],
                       "chg_2023_2024": [10.0, -5.0], "pct_2023_2024": [1.0, -0.5]})
-    plt.close(epci_plots.plot_gains_losses(t, (2023, 2024), highlight="A"))
+    fig, bars = epci_plots.plot_gains_losses(t, (2023, 2024), highlight="A")
+    assert bars["epci_code"].tolist() == ["B", "A"]  # bottom first: losses, then gains
+    plt.close(fig)
     z = pd.DataFrame({"sector_code": ["CA", "BE"], "sector": ["food", "industry (matched)"],
                       "chg_2019_2024": [3.0, 3.0]})
-    plt.close(epci_plots.plot_zone_sectors({"zone": z}, "chg_2019_2024"))
+    fig, bars = epci_plots.plot_zone_sectors({"zone": z}, "chg_2019_2024")
+    assert bars.to_dict("list") == {"panel": ["zone"], "sector_code": ["CA"], "sector": ["food"],
+                                    "chg_2019_2024": [3.0]}  # the matched total is not drawn
+    plt.close(fig)

@@ -34,8 +34,12 @@ def test_shared_limits():
 
 def test_choropleth_draws_with_legend_missing_and_highlight():
     gdf = _grid([-3.0, 1.0, np.nan, 8.0])
-    fig, ax = maps.choropleth(gdf, "value", diverging=True, vmin=-5, vmax=5,
-                              legend_label="change, %", title="t", highlight=["0001"])
+    fig, mapped = maps.choropleth(gdf, "value", diverging=True, vmin=-5, vmax=5,
+                                  legend_label="change, %", title="t", highlight=["0001"])
+    ax = fig.axes[0]
+    # the values mapped, without geometries, one row per unit
+    assert type(mapped) is pd.DataFrame and "geometry" not in mapped.columns
+    assert mapped["zone_code"].tolist() == gdf["zone_code"].tolist()
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["highlighted", "no data"]
     cbar_ax = fig.axes[-1]
@@ -47,8 +51,8 @@ def test_choropleth_draws_with_legend_missing_and_highlight():
 def test_choropleth_reprojects_and_accepts_an_axis():
     gdf = _grid([1.0, 2.0]).to_crs("EPSG:4326")
     fig, ax = plt.subplots()
-    fig2, ax2 = maps.choropleth(gdf, "value", ax=ax)
-    assert fig2 is fig and ax2 is ax
+    fig2, _ = maps.choropleth(gdf, "value", ax=ax)
+    assert fig2 is fig and fig.axes[0] is ax
     xmin, _ = ax.get_xlim()
     assert xmin > 100_000  # drawn in metres (Lambert-93), not degrees
     plt.close(fig)

@@ -388,12 +388,12 @@ def test_wave_map_frame(membership: pd.DataFrame) -> None:
 
 def test_placebo_in_time_finds_nothing_when_trends_are_parallel() -> None:
     p = sim_panel(n=600, effect1=0.05, seed=14)
-    q = ti_robustness.placebo_in_time(p, cohort=2019, fake=2016)
+    q = ti_robustness.placebo_in_time(p, first_treated=2019, fake=2016)
     assert q["year"].max() == 2018 and set(q["first_treated"].dropna()) == {2016}
     r = ti_estimates.twfe_did(q, cohorts=(2016,))
     assert r.ci[0] < 0 < r.ci[1]
     with pytest.raises(ValueError, match="before"):
-        ti_robustness.placebo_in_time(p, cohort=2019, fake=2020)
+        ti_robustness.placebo_in_time(p, first_treated=2019, fake=2020)
 
 
 # --------------------------------------------------------------------------- issue 11 specifications
@@ -498,3 +498,59 @@ def test_lead_summary_reads_leads_slope_and_post() -> None:
     assert s["max_abs_lead"] == pytest.approx(0.03)
     assert s["lead_slope"] == pytest.approx(-0.01)
     assert s["post"]["coef"].tolist() == [-0.01, -0.02]
+
+
+# --------------------------------------------------------------------------- notebook 05's checks
+def test_within_region_is_the_event_study_of_the_region_or_none() -> None:
+    p = sim_panel(n=300, n_clusters=30, seed=11)  # region r0 holds départements d00, d05, ...
+    res, counts = ti_robustness.within_region(p, "r0", first_treated=2019)
+    sub = p[p["region_code"] == "r0"]
+    units = sub.drop_duplicates("epci_code")["first_treated"]
+    assert counts == {"n_treated": int((units == 2019).sum()), "n_controls": int(units.isna().sum()),
+                      "n_departements": 6}
+    assert res is not None
+    assert res.estimate == ti_estimates.event_study(sub, first_treated=2019).estimate
+    few = p[p["departement_code"].isin(["d00", "d05"])]  # two départements: too few clusters
+    assert ti_robustness.within_region(few, "r0")[0] is None
+    treated_only = p[p["first_treated"].notna()]
+    res, counts = ti_robustness.within_region(treated_only, "r0")
+    assert res is None and counts["n_controls"] == 0
+
+
+def test_estimands_table_reads_each_event_study() -> None:
+    p = sim_panel(n=200, share_w2=0.0, seed=12)
+    es = ti_estimates.event_study(p)
+    t = ti_robustness.estimands_table({"equal": es}).iloc[0]
+    assert t["estimand"] == "equal" and t["mean_post_gap"] == es.estimate
+    assert (t["ci_lo"], t["ci_hi"]) == es.ci
+    assert t["gap_last_year"] == es.details["coef"].iloc[-1]
+    assert t["pretrend_p"] == es.diagnostics["pretrend"]["p_value"]
+
+
+def test_alternative_specifications_labels_and_rows() -> None:
+    p = sim_panel(n=240, share_w2=0.0, seed=13)
+    rng = np.random.default_rng(13)
+    units = p["epci_code"].unique()
+    extra = pd.DataFrame({"epci_code": units, "industry_share_2016": rng.uniform(5, 40, len(units)),
+                          "industry_share_2022": rng.uniform(5, 40, len(units)),
+                          "log_employment_2018": rng.normal(8, 1, len(units)),
+                          "log_population": rng.normal(10, 1, len(units)),
+                          "dense": rng.integers(0, 2, len(units)),
+                          "intermediate": rng.integers(0, 2, len(units)),
+                          "territory": [f"t{i % 40}" for i in range(len(units))]})
+    p = p.merge(extra, on="epci_code")
+    p["index"] = 100 * np.exp(p["log_employment"] - p.groupby("epci_code")["log_employment"]
+                              .transform(lambda s: s.iloc[list(YEARS).index(2018)]))
+    # zone "shared" holds every labelled EPCI and half the controls; the others are alone
+    treated = p.drop_duplicates("epci_code").set_index("epci_code")["first_treated"].notna()
+    zones = pd.Series([("shared" if treated[u] or i % 2 else f"alone{i}")
+                       for i, u in enumerate(units)], index=units)
+    out = ti_robustness.alternative_specifications(p, zones, first_treated=2019)
+    assert list(out)[5:7] == ["IPW, outcome index", "placebo: label moved to 2016"]
+    assert len(out) == 11
+    assert out["event study, clusters = territory"].diagnostics["n_clusters"] == 40
+    assert out["event study + industry-share x year"].estimate == ti_estimates.event_study(
+        p, trends=("industry_share_2016",)).estimate
+    donut = out["event study, donut (no control in a labelled EPCI's zone)"]
+    alone = sum(1 for z in zones if z.startswith("alone"))
+    assert donut.diagnostics["n_controls"] == alone

@@ -295,7 +295,8 @@ def main_zones(contours_epci, contours_zone) -> pd.Series:
     return j.drop_duplicates("epci_code").set_index("epci_code")["zone_code"].sort_index()
 
 
-def donut_panel(panel: pd.DataFrame, zones: pd.Series, *, cohort: int = 2019) -> pd.DataFrame:
+def donut_panel(panel: pd.DataFrame, zones: pd.Series, *,
+                first_treated: int = 2019) -> pd.DataFrame:
     """Drop the never-labelled EPCI whose main zone d'emploi also holds a labelled EPCI.
 
     Controls sharing a labour market with labelled EPCI may be affected by
@@ -304,7 +305,8 @@ def donut_panel(panel: pd.DataFrame, zones: pd.Series, *, cohort: int = 2019) ->
     without a zone (no contour) are dropped.
     """
     z = panel["epci_code"].map(zones)
-    treated_zones = set(z[(panel["first_treated"] == cohort).fillna(False).astype(bool)].dropna())
+    is_treated = (panel["first_treated"] == first_treated).fillna(False).astype(bool)
+    treated_zones = set(z[is_treated].dropna())
     ctrl = panel["first_treated"].isna()
     drop = z.isna() | (ctrl & z.isin(treated_zones))
     return panel[~drop].reset_index(drop=True)

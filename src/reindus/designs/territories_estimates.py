@@ -122,7 +122,8 @@ def _cluster_name(cluster: str) -> str:
 
 
 # --------------------------------------------------------------------------- event study
-def event_study(panel: pd.DataFrame, *, outcome: str = "log_employment", cohort: int = 2019,
+def event_study(panel: pd.DataFrame, *, outcome: str = "log_employment",
+                first_treated: int = 2019,
                 cluster: str = "departement_code", weights: pd.Series | None = None,
                 trends: Sequence[str] = (), strata: str | None = None,
                 level: float = 0.95) -> EstimateResult:
@@ -133,7 +134,7 @@ def event_study(panel: pd.DataFrame, *, outcome: str = "log_employment", cohort:
         y_{it} = \alpha_i + \lambda_t + \sum_{k \ne g-1} \beta_k\, T_i\, 1\{t = k\}
                  + \varepsilon_{it}
 
-    with :math:`T_i = 1` for the EPCI first treated in ``cohort`` (= :math:`g`);
+    with :math:`T_i = 1` for the EPCI first treated in year ``first_treated`` (= :math:`g`);
     :math:`\beta_k` is the gap in year :math:`k` relative to :math:`g-1`. Other
     cohorts are left out. ``estimate`` is the mean of the post coefficients
     :math:`\beta_g..\beta_T`; ``details`` has one row per year;
@@ -164,18 +165,20 @@ def event_study(panel: pd.DataFrame, *, outcome: str = "log_employment", cohort:
         industrial exposure without a linear form.
     """
     _check_panel(panel, outcome, cluster)
-    sub = _drop_zero_weight(_select(panel, [cohort]), weights)
+    sub = _drop_zero_weight(_select(panel, [first_treated]), weights)
     years = np.sort(sub["year"].unique())
-    ref = cohort - 1
+    ref = first_treated - 1
     if ref not in years or years[0] >= ref:
-        raise ValueError(f"cohort {cohort} needs years before {ref} in the panel")
+        raise ValueError(f"cohort {first_treated} needs years before {ref} in the panel")
     treated, controls = _units(sub)
-    res = ev.event_study(sub, treated=treated, start=cohort, outcome=outcome, unit="epci_code",
-                         period="year", controls=controls, leads=int((years < cohort).sum()),
+    res = ev.event_study(sub, treated=treated, start=first_treated, outcome=outcome,
+                         unit="epci_code", period="year", controls=controls,
+                         leads=int((years < first_treated).sum()),
                          inference="cluster", cluster=cluster, weights=weights, trends=trends,
                          absorbed_dof=0, level=level, strata=strata)
     d = res.details
-    details = pd.DataFrame({"year": cohort + d["event_time"], "event_time": d["event_time"],
+    details = pd.DataFrame({"year": first_treated + d["event_time"],
+                            "event_time": d["event_time"],
                             "coef": d["coef"], "se": d["se_cluster"], "ci_lo": d["ci_lo"],
                             "ci_hi": d["ci_hi"]}).sort_values("year").reset_index(drop=True)
     diag = res.diagnostics
@@ -183,7 +186,8 @@ def event_study(panel: pd.DataFrame, *, outcome: str = "log_employment", cohort:
     return EstimateResult(
         estimate=res.estimate, ci=res.ci, p_value=res.p_value, method="event_study",
         inference=_cluster_name(cluster), treated=treated, controls=controls,
-        periods={"pre": (str(years[0]), str(ref)), "post": (str(cohort), str(years[-1])),
+        periods={"pre": (str(years[0]), str(ref)),
+                 "post": (str(first_treated), str(years[-1])),
                  "reference": ref},
         n_obs=res.n_obs, level=level,
         diagnostics={"pretrend": {k: pt[k] for k in ("F", "df1", "df2", "p_value")},
@@ -317,13 +321,13 @@ def callaway_santanna(panel: pd.DataFrame, *, outcome: str = "log_employment",
 
 
 # --------------------------------------------------------------------------- reweighting
-def propensity_weights(panel: pd.DataFrame, *, cohort: int = 2019,
+def propensity_weights(panel: pd.DataFrame, *, first_treated: int = 2019,
                        covariates: Sequence[str] = PSCORE_COVARIATES,
                        trim: float = 0.02) -> pd.DataFrame:
-    r"""Propensity score of being labelled in ``cohort`` and ATT reweighting weights.
+    r"""Propensity score of being labelled in year ``first_treated`` and ATT reweighting weights.
 
-    Logit :math:`p(X_i) = P(G_i = g \mid X_i)` on the cohort and the never-
-    treated EPCI, by maximum likelihood (statsmodels, through
+    Logit :math:`p(X_i) = P(G_i = g \mid X_i)` on that cohort and the
+    never-treated EPCI, by maximum likelihood (statsmodels, through
     :func:`reindus.evaluation.ipw.propensity_score`, on standardised
     covariates). Common support: units with :math:`p < ` ``trim`` or
     :math:`p > 1 - ` ``trim`` are dropped (weight 0). Treated units get weight
@@ -336,7 +340,7 @@ def propensity_weights(panel: pd.DataFrame, *, cohort: int = 2019,
     pandas.DataFrame
         Indexed by epci_code: treated (bool), pscore, weight.
     """
-    units = _select(panel, [cohort]).drop_duplicates("epci_code").set_index("epci_code")
+    units = _select(panel, [first_treated]).drop_duplicates("epci_code").set_index("epci_code")
     if missing := [c for c in covariates if c not in units.columns]:
         raise ValueError(f"panel lacks covariate(s) {missing}")
     if not 0 <= trim < 0.5:
@@ -373,11 +377,12 @@ def balance_table(panel: pd.DataFrame, weights: pd.DataFrame,
     return pd.DataFrame(rows)
 
 
-def reweighted_did(panel: pd.DataFrame, *, outcome: str = "log_employment", cohort: int = 2019,
+def reweighted_did(panel: pd.DataFrame, *, outcome: str = "log_employment",
+                   first_treated: int = 2019,
                    covariates: Sequence[str] = PSCORE_COVARIATES, trim: float = 0.02,
                    cluster: str = "departement_code", n_boot: int = 499, seed: int = 0,
                    level: float = 0.95) -> EstimateResult:
-    r"""Inverse-probability reweighted DiD of ``cohort`` against never-treated EPCI.
+    r"""Inverse-probability reweighted DiD of the EPCI first treated in ``first_treated`` against never-treated EPCI.
 
     .. math::
 
@@ -396,12 +401,12 @@ def reweighted_did(panel: pd.DataFrame, *, outcome: str = "log_employment", coho
     error.
     """
     _check_panel(panel, outcome, cluster)
-    pw = propensity_weights(panel, cohort=cohort, covariates=covariates, trim=trim)
-    es = event_study(panel, outcome=outcome, cohort=cohort, cluster=cluster,
+    pw = propensity_weights(panel, first_treated=first_treated, covariates=covariates, trim=trim)
+    es = event_study(panel, outcome=outcome, first_treated=first_treated, cluster=cluster,
                      weights=pw["weight"], level=level)
-    sub = _select(panel, [cohort])
+    sub = _select(panel, [first_treated])
     treated, controls = _units(sub)
-    res = ipw.ipw_did(sub, treated=treated, start=cohort, covariates=covariates,
+    res = ipw.ipw_did(sub, treated=treated, start=first_treated, covariates=covariates,
                       outcome=outcome, unit="epci_code", period="year", controls=controls,
                       trim=trim, cluster=cluster, n_boot=n_boot, seed=seed, level=level)
     d = res.diagnostics
@@ -410,7 +415,8 @@ def reweighted_did(panel: pd.DataFrame, *, outcome: str = "log_employment", coho
         estimate=res.estimate, ci=res.ci, p_value=res.p_value, method="ipw_did",
         inference=f"cluster_bootstrap_{cluster.removesuffix('_code')}",
         treated=res.treated, controls=res.controls,
-        periods={"pre": (str(years[0]), str(cohort - 1)), "post": (str(cohort), str(years[-1]))},
+        periods={"pre": (str(years[0]), str(first_treated - 1)),
+                 "post": (str(first_treated), str(years[-1]))},
         n_obs=res.n_obs, level=level,
         diagnostics={"se": d["se"], "n_boot": d["n_boot"], "pretrend": es.diagnostics["pretrend"],
                      "event_study_estimate": es.estimate, "event_study_ci": es.ci,

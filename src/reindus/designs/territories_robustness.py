@@ -13,7 +13,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from reindus.designs.territories_estimates import _check_panel, _select, _wide
+from reindus.designs.territories import OUTCOMES, add_bins, add_detrended, donut_panel
+from reindus.designs.territories_estimates import (
+    _check_panel,
+    _select,
+    _wide,
+    event_study,
+    propensity_weights,
+    reweighted_did,
+    twfe_did,
+)
 from reindus.evaluation.fixed_effects import fe_fit
 from reindus.evaluation.results import EstimateResult
 
@@ -94,11 +103,11 @@ def intensity_event_study(zpanel: pd.DataFrame, *, outcome: str = "log_employmen
 
 # --------------------------------------------------------------------------- heterogeneity
 def region_heterogeneity(panel: pd.DataFrame, regions: pd.DataFrame, *,
-                         outcome: str = "log_employment", cohort: int = 2019,
+                         outcome: str = "log_employment", first_treated: int = 2019,
                          cluster: str = "departement_code",
                          accord_regions: Iterable[str] = (), level: float = 0.95
                          ) -> pd.DataFrame:
-    r"""Region-specific DiD effects of ``cohort``, with region x year effects.
+    r"""Region-specific DiD effects of the cohort ``first_treated``, with region x year effects.
 
     .. math::
 
@@ -122,14 +131,14 @@ def region_heterogeneity(panel: pd.DataFrame, regions: pd.DataFrame, *,
         n_clusters, df, p_value, accord, p_holm.
     """
     _check_panel(panel, outcome, cluster)
-    sub = _select(panel, [cohort])
+    sub = _select(panel, [first_treated])
     Y, units, years = _wide(sub, outcome)
     tr = units["first_treated"].notna().to_numpy()
     reg = units["region_code"].to_numpy()
     counts = pd.DataFrame({"region_code": reg, "treated": tr}).groupby("region_code")["treated"]
     n_t, n_c = counts.sum(), counts.size() - counts.sum()
     usable = [r for r in sorted(n_t.index) if n_t[r] > 0 and n_c[r] > 0]
-    post = (years >= cohort).astype(float)
+    post = (years >= first_treated).astype(float)
     X = np.stack([np.outer(tr & (reg == r), post) for r in usable])
     fit = fe_fit(Y, X, clusters=units[cluster].to_numpy(), strata=reg, absorbed_dof=0)
     names = regions.set_index("region_code")["region"]
@@ -183,18 +192,116 @@ def estimates_table(results: Mapping[str, EstimateResult], digits: int = 4) -> p
     return pd.DataFrame(rows)
 
 
-def placebo_in_time(panel: pd.DataFrame, *, cohort: int = 2019, fake: int = 2016
+def estimands_table(results: Mapping[str, EstimateResult]) -> pd.DataFrame:
+    """One row per estimand (label -> event study): mean post gap, last gap, pre-trend test.
+
+    Returns
+    -------
+    pandas.DataFrame
+        estimand, mean_post_gap (mean of the post coefficients) and its ci_lo, ci_hi,
+        gap_last_year (the cumulative gap of the last year), pretrend_F, pretrend_p.
+    """
+    return pd.DataFrame([
+        {"estimand": label, "mean_post_gap": r.estimate, "ci_lo": r.ci[0], "ci_hi": r.ci[1],
+         "gap_last_year": r.diagnostics["cumulative_gap"],
+         "pretrend_F": r.diagnostics["pretrend"]["F"],
+         "pretrend_p": r.diagnostics["pretrend"]["p_value"]}
+        for label, r in results.items()])
+
+
+def alternative_specifications(panel: pd.DataFrame, zones: pd.Series, *,
+                               outcome: str = "log_employment", first_treated: int = 2019
+                               ) -> dict[str, EstimateResult]:
+    """The robustness checks of one cohort, each a variation on the headline design.
+
+    In order: TWFE with region x year effects; event study with industry-share x
+    year effects, unweighted and with propensity weights (conditional parallel
+    trends); reweighted DiD with the 2022 industrial share in the score, with
+    stricter common support (trim 0.1) and on the other outcome of
+    :data:`~reindus.designs.territories.OUTCOMES`; a placebo with the label moved
+    three years earlier (:func:`placebo_in_time`); event studies with year effects
+    by quintile of the 2016 industrial share, on each EPCI's detrended outcome,
+    clustered by territory, and without the controls whose zone d'emploi (``zones``,
+    from :func:`~reindus.designs.territories.main_zones`) holds a labelled EPCI
+    (:func:`~reindus.designs.territories.donut_panel`). The bootstrap seeds are
+    fixed (1, 2, 3), so the checks are reproducible.
+
+    Returns
+    -------
+    dict
+        Label -> :class:`~reindus.evaluation.results.EstimateResult`, for
+        :func:`estimates_table`.
+    """
+    g = first_treated
+    industry = ("industry_share_2016",)
+    alt = ("pre_growth", "log_employment_2018", "industry_share_2022", "log_population",
+           "dense", "intermediate")
+    other_outcome = next(o for o in OUTCOMES if o != outcome)
+    pweights = propensity_weights(panel, first_treated=g)
+    placebo = placebo_in_time(panel, first_treated=g, fake=g - 3)
+    panel_bins = add_bins(panel, "industry_share_2016", n_bins=5)
+    panel_det = add_detrended(panel, outcome=outcome, before=g)
+    panel_donut = donut_panel(panel, zones, first_treated=g)
+    es_args = {"outcome": outcome, "first_treated": g}
+    return {
+        "TWFE, region x year effects": twfe_did(panel, outcome=outcome, cohorts=(g,),
+                                                region_year_effects=True),
+        "event study + industry-share x year": event_study(panel, **es_args, trends=industry),
+        "IPW + industry-share x year": event_study(panel, **es_args, weights=pweights["weight"],
+                                                   trends=industry),
+        "IPW, 2022 industrial share": reweighted_did(panel, **es_args, covariates=alt,
+                                                     n_boot=199, seed=1),
+        "IPW, trim 0.1": reweighted_did(panel, **es_args, trim=0.1, n_boot=199, seed=2),
+        f"IPW, outcome {other_outcome}": reweighted_did(panel, outcome=other_outcome,
+                                                        first_treated=g, n_boot=199, seed=3),
+        f"placebo: label moved to {g - 3}": twfe_did(placebo, outcome=outcome,
+                                                     cohorts=(g - 3,)),
+        "event study, industrial-share quintile x year": event_study(
+            panel_bins, **es_args, strata="industry_share_2016_bin"),
+        "event study, each EPCI's 2014-2018 trend removed": event_study(
+            panel_det, outcome=f"{outcome}_detrended", first_treated=g),
+        "event study, clusters = territory": event_study(panel, **es_args, cluster="territory"),
+        "event study, donut (no control in a labelled EPCI's zone)": event_study(
+            panel_donut, **es_args),
+    }
+
+
+def within_region(panel: pd.DataFrame, region: str, *, outcome: str = "log_employment",
+                  first_treated: int = 2019) -> tuple[EstimateResult | None, dict[str, int]]:
+    """The event study of one cohort restricted to one region, when the region allows it.
+
+    Labelled EPCI of the region against the never-labelled EPCI of the same region,
+    errors clustered by département. It needs labelled and control EPCI and at least
+    three départements (clusters): otherwise the result is ``None``.
+
+    Returns
+    -------
+    tuple
+        The :func:`~reindus.designs.territories_estimates.event_study` result or
+        ``None``, and the counts: n_treated, n_controls, n_departements.
+    """
+    sub = panel[panel["region_code"] == region]
+    groups = sub.drop_duplicates("epci_code")["first_treated"]
+    counts = {"n_treated": int((groups == first_treated).sum()),
+              "n_controls": int(groups.isna().sum()),
+              "n_departements": int(sub["departement_code"].nunique())}
+    if not (counts["n_treated"] and counts["n_controls"] and counts["n_departements"] > 2):
+        return None, counts
+    return event_study(sub, outcome=outcome, first_treated=first_treated), counts
+
+
+def placebo_in_time(panel: pd.DataFrame, *, first_treated: int = 2019, fake: int = 2016
                     ) -> pd.DataFrame:
-    """Pre-treatment panel (years < ``cohort``) where ``cohort`` is moved to ``fake``.
+    """Pre-treatment panel (years < ``first_treated``) with that cohort moved to ``fake``.
 
     An effect "found" at the fake date, before any label existed, measures how
     much the design picks up differences in trends rather than effects.
     Other cohorts are dropped.
     """
-    if not fake < cohort:
+    if not fake < first_treated:
         raise ValueError("the fake date must come before the true one")
-    is_cohort = (panel["first_treated"] == cohort).fillna(False).astype(bool)
+    is_cohort = (panel["first_treated"] == first_treated).fillna(False).astype(bool)
     keep = panel["first_treated"].isna() | is_cohort
-    out = panel[keep & (panel["year"] < cohort)].copy()
+    out = panel[keep & (panel["year"] < first_treated)].copy()
     out.loc[is_cohort[out.index], "first_treated"] = fake
     return out

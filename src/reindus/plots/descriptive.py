@@ -41,8 +41,11 @@ def industry_index(idx: pd.DataFrame, region: str, focus_name: str, metro: Colle
     return fig, data
 
 
-def lq_heatmap(heat: pd.DataFrame, period: object) -> Figure:
-    """Location quotients (regions x industrial sectors) on a log2 diverging scale."""
+def lq_heatmap(heat: pd.DataFrame, period: object) -> tuple[Figure, pd.DataFrame]:
+    """Location quotients (regions x industrial sectors) on a log2 diverging scale.
+
+    Returns the figure and ``heat``, the matrix drawn (regions as index, sectors as columns).
+    """
     fig, ax = plt.subplots(figsize=(11, 5.8))
     im = ax.imshow(np.log2(heat.to_numpy()), cmap="RdBu_r", vmin=-2, vmax=2, aspect="auto")
     ax.set_xticks(range(heat.shape[1]), heat.columns, rotation=45, ha="right")
@@ -57,7 +60,7 @@ def lq_heatmap(heat: pd.DataFrame, period: object) -> Figure:
     cb.set_label("location quotient (log scale)")
     ax.set_title(f"Specialisation within industry, {period} (LQ > 1: over-represented)")
     fig.tight_layout()
-    return fig
+    return fig, heat
 
 
 def shift_share_bars(ss: pd.DataFrame, metro: Collection[str], starts: Sequence[str],
@@ -135,8 +138,13 @@ def insolvency_index(nat: pd.DataFrame, foc: pd.DataFrame, focus_name: str,
     return fig, pd.concat([nat, foc])[["region_code", "quarter", "count", "count_12m"]]
 
 
-def event_panels(traj: pd.DataFrame, events: pd.DataFrame, codes: Sequence[str]) -> Figure:
-    """One panel per EPCI: private employment index, with the effective dates of its events."""
+def event_panels(traj: pd.DataFrame, events: pd.DataFrame, codes: Sequence[str]
+                 ) -> tuple[Figure, pd.DataFrame]:
+    """One panel per EPCI: private employment index, with the effective dates of its events.
+
+    Returns the figure and the lines drawn: the rows of ``traj`` of the EPCI in ``codes``
+    (code, epci, year, index).
+    """
     n = len(codes)
     fig, axes = plt.subplots(1, n, figsize=(3.0 * n, 3.4), sharey=True, squeeze=False)
     for ax, code_ in zip(axes[0], codes, strict=True):
@@ -156,4 +164,5 @@ def event_panels(traj: pd.DataFrame, events: pd.DataFrame, codes: Sequence[str])
     fig.suptitle("EPCI private employment and effective dates (red: closure, blue: opening)",
                  fontsize=10)
     fig.tight_layout()
-    return fig
+    lines = traj[traj["code"].isin(list(codes))]
+    return fig, lines[["code", "epci", "year", "index"]].reset_index(drop=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,9 @@ import pandas as pd
 from reindus.errors import require_columns
 from reindus.geo.epci import GRAND_PARIS, GRAND_PARIS_TERRITORIES
 from reindus.geo.zones import short_name
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def _mark(ax: Any, gdf: Any, codes: Collection[str], *, fontsize: float = 7.5) -> None:
@@ -95,7 +98,7 @@ def plot_region_maps(gdf: Any, variable: MapVariable, region_codes: Sequence[str
                      profiles_table: pd.DataFrame, region_contours: Any, *,
                      marked: Collection[str] = (), suptitle: str = "",
                      notes: Mapping[str, str] | None = None, ncols: int = 2,
-                     panel_size: float = 5.6) -> tuple[Any, pd.DataFrame]:
+                     panel_size: float = 5.6) -> tuple[Figure, pd.DataFrame]:
     """One choropleth panel per region, all on the colour scale of ``variable``.
 
     An EPCI belongs to the region of its most populous commune (``profiles_table``); an
@@ -135,7 +138,7 @@ def plot_region_maps(gdf: Any, variable: MapVariable, region_codes: Sequence[str
 def plot_region_variables(gdf: Any, variables: Sequence[MapVariable], region_code: str,
                           profiles_table: pd.DataFrame, region_contours: Any, *,
                           marked: Collection[str] = (), suptitle: str = "",
-                          panel_size: float = 5.6) -> tuple[Any, pd.DataFrame]:
+                          panel_size: float = 5.6) -> tuple[Figure, pd.DataFrame]:
     """One region, one panel per variable (e.g. growth and industrial share side by side).
 
     ``gdf`` must hold every variable's column. Returns ``(fig, data)`` with one row per
@@ -161,17 +164,19 @@ def plot_region_variables(gdf: Any, variables: Sequence[MapVariable], region_cod
 
 def plot_france_map(gdf: Any, variable: MapVariable, region_contours: Any, *,
                     marked: Collection[str] = (), title: str = "",
-                    figsize: tuple[float, float] = (8.5, 8.5)) -> tuple[Any, pd.DataFrame]:
+                    figsize: tuple[float, float] = (8.5, 8.5)) -> tuple[Figure, pd.DataFrame]:
     """Choropleth of all metropolitan EPCI with region boundaries and marked EPCI named."""
+    import matplotlib.pyplot as plt
+
     from reindus.plots import maps
 
     here = sorted(set(marked) & set(gdf["epci_code"]))
-    fig, ax = maps.choropleth(gdf, variable.column, diverging=variable.diverging,
-                              cmap=variable.cmap, vmin=variable.vmin, vmax=variable.vmax,
-                              legend_label=variable.legend_label, title=title or variable.title,
-                              highlight=here or None, highlight_on="epci_code",
-                              highlight_label="accord signed here", linewidth=0.1,
-                              edgecolor="#f0f0f0", figsize=figsize)
+    fig, ax = plt.subplots(figsize=figsize)
+    maps.choropleth(gdf, variable.column, ax=ax, diverging=variable.diverging,
+                    cmap=variable.cmap, vmin=variable.vmin, vmax=variable.vmax,
+                    legend_label=variable.legend_label, title=title or variable.title,
+                    highlight=here or None, highlight_on="epci_code",
+                    highlight_label="accord signed here", linewidth=0.1, edgecolor="#f0f0f0")
     region_contours.boundary.plot(ax=ax, color="#303030", linewidth=0.6)
     _mark(ax, gdf, here, fontsize=8)
     data = pd.DataFrame(gdf[["epci_code", "epci", variable.column]])
@@ -179,11 +184,13 @@ def plot_france_map(gdf: Any, variable: MapVariable, region_contours: Any, *,
 
 
 def plot_gains_losses(table: pd.DataFrame, period: tuple[int, int], *,
-                      highlight: str | None = None, title: str = "") -> Any:
+                      highlight: str | None = None, title: str = ""
+                      ) -> tuple[Figure, pd.DataFrame]:
     """Horizontal bars of the job change of the EPCI of :func:`gainers_losers`.
 
     Gains in blue, losses in red (the diverging colours of the maps); ``highlight`` (an
     EPCI code) in bold. Each bar is labelled with the change in % of the start level.
+    Returns the figure and the bars (epci_code, epci, change, % change), bottom first.
     """
     import matplotlib.pyplot as plt
 
@@ -210,23 +217,27 @@ def plot_gains_losses(table: pd.DataFrame, period: tuple[int, int], *,
     if title:
         ax.set_title(title, fontsize=11)
     fig.tight_layout()
-    return fig
+    return fig, t[["epci_code", "epci", col, pct]].reset_index(drop=True)
 
 
 def plot_zone_sectors(tables: Mapping[str, pd.DataFrame], column: str, *,
-                      title: str = "") -> Any:
+                      title: str = "") -> tuple[Figure, pd.DataFrame]:
     """Bars of the industrial NA38 sectors' job change, one panel per zone d'emploi.
 
     ``tables`` maps a panel title (e.g. "Béthune (87 % of the EPCI's area)") to a
     :func:`zone_industry` table; ``column`` is one of its change columns. Each panel has
-    its own scale (zones differ in size), so every bar carries its value.
+    its own scale (zones differ in size), so every bar carries its value. Returns the
+    figure and the bars of every panel (panel, sector_code, sector, ``column``; NaN =
+    withheld).
     """
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(tables), figsize=(5.2 * len(tables), 4.8), squeeze=False,
                              sharex=False)
+    bars = []
     for ax, (name, t) in zip(axes.flat, tables.items(), strict=True):
         d = t[t["sector"] != "industry (matched)"].sort_values("sector_code", ascending=False)
+        bars.append(d[["sector_code", "sector", column]].assign(panel=name))
         vals = d[column].astype("float64")
         ax.barh(d["sector"], vals.fillna(0), color=np.where(vals >= 0, "#2166ac", "#b2182b"))
         span = float(np.nanmax(np.abs(vals))) if vals.notna().any() else 1.0
@@ -246,13 +257,18 @@ def plot_zone_sectors(tables: Mapping[str, pd.DataFrame], column: str, *,
     if title:
         fig.suptitle(title, fontsize=11)
     fig.tight_layout()
-    return fig
+    data = pd.concat(bars, ignore_index=True)
+    return fig, data[["panel", "sector_code", "sector", column]]
 
 
 def plot_trajectories(traj: pd.DataFrame, band: pd.DataFrame | None = None, *,
                       base_year: int = 2019, accord_year: float | None = 2023.96,
-                      title: str = "") -> Any:
-    """Index lines (base ``base_year`` = 100) with the peers' interquartile and min–max bands."""
+                      title: str = "") -> tuple[Figure, pd.DataFrame]:
+    """Index lines (base ``base_year`` = 100) with the peers' interquartile and min–max bands.
+
+    Returns the figure and the lines drawn (series, kind, year, index); the band is
+    the caller's ``band``.
+    """
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8.5, 4.8))
@@ -279,4 +295,4 @@ def plot_trajectories(traj: pd.DataFrame, band: pd.DataFrame | None = None, *,
     if title:
         ax.set_title(title, fontsize=11)
     fig.tight_layout()
-    return fig
+    return fig, traj[["series", "kind", "year", "index"]].reset_index(drop=True)

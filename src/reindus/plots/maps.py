@@ -11,9 +11,9 @@ Example
 >>> from reindus import data, maps
 >>> gdf = data.contours("zone_emploi").merge(change, on="zone_code", how="left")
 >>> vmin, vmax = maps.shared_limits(gdf["change_pct"], diverging=True, robust=True)
->>> fig, ax = maps.choropleth(gdf, "change_pct", diverging=True, vmin=vmin, vmax=vmax,
-...                           legend_label="industrial employment, % change 2019-2024",
-...                           highlight=["0006"], highlight_on="zone_code")
+>>> fig, mapped = maps.choropleth(gdf, "change_pct", diverging=True, vmin=vmin, vmax=vmax,
+...                               legend_label="industrial employment, % change 2019-2024",
+...                               highlight=["0006"], highlight_on="zone_code")
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from reindus.plots import style
 
@@ -115,7 +116,7 @@ def choropleth(
     edgecolor: str = "white",
     linewidth: float = 0.3,
     figsize: tuple[float, float] = (6.5, 6.5),
-) -> tuple[Any, Any]:
+) -> tuple[Figure, pd.DataFrame]:
     """Draw ``gdf[column]`` as a choropleth map in Lambert-93.
 
     Parameters
@@ -153,7 +154,8 @@ def choropleth(
     Returns
     -------
     tuple
-        ``(fig, ax)``.
+        ``(fig, data)``: the figure (with ``ax`` when one was given) and the values
+        mapped, ``gdf`` without its geometry (a plain DataFrame, one row per unit).
     """
     import geopandas as gpd
     import matplotlib.pyplot as plt
@@ -223,4 +225,4 @@ def choropleth(
     style.add_sources(fig, "ign")
     if title:
         ax.set_title(title, fontsize=11)
-    return fig, ax
+    return fig, pd.DataFrame(gdf.drop(columns=gdf.geometry.name))

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from reindus.designs.territories import wave_map_frame
 from reindus.evaluation.results import EstimateResult
@@ -18,7 +19,8 @@ def _display(unit: str) -> tuple[float, str]:
     return (100.0, EFFECT_UNIT) if unit == "log points" else (1.0, unit)
 
 
-def map_waves(contours_epci, membership: pd.DataFrame, regions=None):
+def map_waves(contours_epci, membership: pd.DataFrame, regions=None
+              ) -> tuple[Figure, pd.DataFrame]:
     """Two maps side by side: EPCI labelled in wave 1 (2018-2022) and wave 2 (2023-2027).
 
     A label is a category, not a quantity: labelled EPCI are drawn dark, the others
@@ -59,7 +61,7 @@ def map_waves(contours_epci, membership: pd.DataFrame, regions=None):
 
 
 def plot_event_study(results: Mapping[str, EstimateResult], *, title: str = "",
-                     unit: str = "log points"):
+                     unit: str = "log points") -> tuple[Figure, pd.DataFrame]:
     """Event-study coefficients with intervals, one series per result.
 
     Effects in log points are plotted (and returned) in percent, 100 x log points.
@@ -90,7 +92,7 @@ def plot_event_study(results: Mapping[str, EstimateResult], *, title: str = "",
 
 
 def plot_heterogeneity(table: pd.DataFrame, *, highlight: str | None = None,
-                       unit: str = "log points"):
+                       unit: str = "log points") -> tuple[Figure, pd.DataFrame]:
     """Region estimates with intervals; accord regions in orange, ``highlight`` in bold.
 
     Effects in log points are plotted (and returned) in percent, 100 x log points.
@@ -118,3 +120,75 @@ def plot_heterogeneity(table: pd.DataFrame, *, highlight: str | None = None,
     return fig, d
 
 
+
+
+#: Legend labels of the groups of :func:`reindus.designs.territories.group_means`.
+GROUP_LABELS: dict[str, str] = {"wave1": "labelled in wave 1 (2018)",
+                                "wave2_entrant": "entered in wave 2 (2023)",
+                                "never": "never labelled"}
+
+
+def plot_group_means(means: pd.DataFrame) -> tuple[Figure, pd.DataFrame]:
+    """Mean index of private employment by group and year (every EPCI counts the same).
+
+    ``means`` is :func:`reindus.designs.territories.group_means` (group, year, mean,
+    n_epci); dashed and dotted lines mark the two labelling waves (end of 2018, 2023).
+    Returns the figure and ``means``, the data plotted.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for g, d in means.groupby("group", sort=True):
+        ax.plot(d["year"], d["mean"], marker="o",
+                label=f"{GROUP_LABELS[g]} ({d['n_epci'].iloc[0]} EPCI)")
+    ax.axvline(2018.5, color="grey", ls="--", lw=0.8)
+    ax.axvline(2023.5, color="grey", ls=":", lw=0.8)
+    ax.set_xlabel("year")
+    ax.set_ylabel("mean index of private employment (2018 = 100)")
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig, means
+
+
+def _profile(x: pd.Series, d: pd.DataFrame, y: str, *, vline: float, xlabel: str,
+             ylabel: str, title: str) -> Figure:
+    """Coefficients ``d[y]`` against ``x`` with their intervals (ci_lo, ci_hi) as error bars."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    ax.errorbar(x, d[y], yerr=[d[y] - d["ci_lo"], d["ci_hi"] - d[y]], fmt="o-", capsize=3)
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.axvline(vline, color="grey", ls="--", lw=0.8)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_event_time(event_time: pd.DataFrame, *, unit: str = "log points"
+                    ) -> tuple[Figure, pd.DataFrame]:
+    r"""Callaway–Sant'Anna event-time profile :math:`\theta(e)` with its intervals.
+
+    ``event_time`` is ``diagnostics["event_time"]`` of
+    :func:`reindus.designs.territories_estimates.callaway_santanna` (event_time, att,
+    ci_lo, ci_hi); plotted in its own ``unit``. Returns the figure and that frame.
+    """
+    fig = _profile(event_time["event_time"], event_time, "att", vline=-0.5,
+                   xlabel="years since the label (event time)", ylabel=f"ATT ({unit})",
+                   title="Callaway–Sant'Anna event-time profile, both waves")
+    return fig, event_time
+
+
+def plot_zone_intensity(details: pd.DataFrame, *, first_treated: int, wave: int
+                        ) -> tuple[Figure, pd.DataFrame]:
+    """Yearly gap between a fully labelled and an unlabelled zone d'emploi, with intervals.
+
+    ``details`` of :func:`reindus.designs.territories_robustness.intensity_event_study`
+    (year, coef, ci_lo, ci_hi), in log points; a dashed line before ``first_treated``.
+    Returns the figure and ``details``.
+    """
+    fig = _profile(details["year"], details, "coef", vline=first_treated - 0.5, xlabel="year",
+                   ylabel="gap, fully labelled vs unlabelled zone (log points)",
+                   title=f"Zone d'emploi intensity design, wave {wave}")
+    return fig, details

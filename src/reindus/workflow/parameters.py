@@ -14,7 +14,8 @@ takes quarters, and so on. A few parameters have a closed set of allowed
 values, computed from the data or the library rather than typed here twice
 (:data:`RULES`): ``region`` (codes of the regions with employment data, or
 their names, accents and case ignored), ``sector_group``, ``uncertain``,
-``wave``, ``outcome``, ``epci_code``.
+``wave``, ``outcome``. Others are open but checked against the data
+(:data:`CHECKS`): ``epci_code`` must be a metropolitan EPCI of the COG.
 """
 
 from __future__ import annotations
@@ -121,6 +122,31 @@ RULES: dict[str, Callable[[], dict[Any, str]]] = {
     "uncertain": _uncertain,
     "wave": _waves,
     "outcome": _outcomes,
+}
+
+
+def _check_epci(notebook: str, code: Any) -> Any:
+    """An EPCI code of the COG, metropolitan (overseas EPCI have no contours nor census data)."""
+    from reindus import data
+    from reindus.config import OVERSEAS_REGIONS
+
+    geo = data.geography("epci").set_index("epci_code")
+    example = "`-p epci_code 200072460` (CA de Béthune-Bruay, Artois-Lys Romane)"
+    if code not in geo.index:
+        raise ParameterError(f"notebook {notebook}: {code!r} is not an EPCI of the COG",
+                             f"give the 9-digit SIREN of an EPCI, e.g. {example}")
+    if geo.loc[code, "region_code"] in OVERSEAS_REGIONS:
+        raise ParameterError(f"notebook {notebook}: EPCI {code} ({geo.loc[code, 'epci']}) is "
+                             "overseas, without contours nor census data",
+                             f"choose a metropolitan EPCI, e.g. {example}")
+    return code
+
+
+#: Open parameters checked against the data once typed: name -> function
+#: ``(notebook, value) -> value`` raising :class:`ParameterError`. Unlike :data:`RULES`,
+#: the valid values are too many to list in ``--list-params``.
+CHECKS: dict[str, Callable[[str, Any], Any]] = {
+    "epci_code": _check_epci,
 }
 
 
@@ -288,7 +314,8 @@ def validate(notebook_path: Path, values: dict[str, Any]) -> dict[str, Any]:
     """Check user values against a notebook's parameters cell; return typed values.
 
     Raises :class:`ParameterError` for an unknown name (with the closest known
-    name), a value of the wrong type, or a value outside the allowed set.
+    name), a value of the wrong type, a value outside the allowed set
+    (:data:`RULES`) or one that the data refuse (:data:`CHECKS`).
     """
     notebook = notebook_path.stem
     declared = notebook_parameters(notebook_path)
@@ -305,6 +332,8 @@ def validate(notebook_path: Path, values: dict[str, Any]) -> dict[str, Any]:
         allowed = allowed_values(name)
         if allowed is not None:
             typed = _match_allowed(notebook, name, typed, allowed)
+        if name in CHECKS:
+            typed = CHECKS[name](notebook, typed)
         out[name] = typed
     return out
 
