@@ -9,10 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reindus import config
+from reindus import config, data
+from reindus.errors import DataError
 from reindus.ingest import schemas
 from reindus.ingest.io import sha256_file
-from reindus.ingest.loaders import TABLES, loader
+from reindus.ingest.loaders import TABLES, loader, tables_by_source
 from reindus.ingest.sources import load_registry, provenance_table
 
 
@@ -30,7 +31,7 @@ def test_registry_entries_complete() -> None:
 
 
 def test_third_party_snapshots_are_flagged() -> None:
-    prov = provenance_table().set_index("id")
+    prov = data.provenance().set_index("id")
     for sid in ("urssaf_region_na28i", "urssaf_ze_a38", "urssaf_total_par_echelon",
                 "insee_epci_indicateurs", "contours_epci"):
         assert prov.loc[sid, "third_party"], sid
@@ -43,6 +44,68 @@ def test_every_table_has_registered_sources() -> None:
     for name, table in TABLES.items():
         assert table.name == name and loader(name) is table.load
         assert table.sources and all(i in reg for i in table.sources), name
+
+
+def test_every_source_feeds_a_table_or_says_why_not() -> None:
+    """The source -> table mapping is declared once, on the loaders; sources.toml holds
+    no copy of it, and a source no loader reads is documented (``not_built``)."""
+    feeds = tables_by_source()
+    for sid, src in load_registry().items():
+        if sid in feeds:
+            assert not src.not_built, f"{sid} feeds {feeds[sid]} but claims not_built"
+        else:
+            assert src.not_built.strip(), f"{sid} feeds no processed table: say why (not_built)"
+    assert set(feeds) <= set(load_registry())
+    assert feeds["urssaf_region_na28i"] == ("regional_employment", "sectors")
+    assert "zone_employment" in feeds["contours_zone_emploi"]
+
+
+def test_provenance_table_column_is_derived_from_the_loaders() -> None:
+    prov = data.provenance().set_index("id")
+    assert list(prov.columns[:2]) == ["file", "table"]  # the published columns, unchanged
+    assert prov.loc["urssaf_region_na28i", "table"] == "regional_employment, sectors"
+    assert prov.loc["cog_epci", "table"] == ", ".join(tables_by_source()["cog_epci"])
+    assert prov.loc["urssaf_commune_ape_rouen", "table"] == ""
+    # the same function on another mapping shows that mapping: nothing is read from the toml
+    other = provenance_table({"cog_regions": ("t1", "t2")}).set_index("id")
+    assert other.loc["cog_regions", "table"] == "t1, t2" and other.loc["cog_epci", "table"] == ""
+
+
+def test_a_table_key_in_the_registry_is_refused(tmp_path: Path) -> None:
+    """A second declaration of the mapping would drift: the key is unknown to the registry."""
+    text = config.SOURCES_FILE.read_text(encoding="utf-8")
+    bad = tmp_path / "sources.toml"
+    bad.write_text(text.replace('id = "cog_regions"\n', 'id = "cog_regions"\ntable = "geography"\n'),
+                   encoding="utf-8")
+    with pytest.raises(DataError, match="unknown key"):
+        load_registry(bad)
+
+
+def _literals(tree) -> list[tuple[int, set[str]]]:
+    import ast
+
+    return [(n.lineno, {e.value for e in n.elts if isinstance(e, ast.Constant)})
+            for n in ast.walk(tree) if isinstance(n, (ast.Tuple, ast.List, ast.Set))]
+
+
+def test_shared_codes_and_checks_are_defined_once() -> None:
+    """The overseas-region codes live in config, the required-columns check in errors."""
+    import ast
+
+    overseas = set(config.OVERSEAS_REGIONS)
+    src = Path(config.__file__).parent
+    copies, checks = [], []
+    for path in sorted(src.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        rel = path.relative_to(src).as_posix()
+        if rel != "config.py":
+            copies += [f"{rel}:{line}" for line, values in _literals(tree) if overseas <= values]
+        checks += [rel for n in ast.walk(tree)
+                   if isinstance(n, ast.FunctionDef) and n.name == "require_columns"]
+    assert not copies, f"copies of config.OVERSEAS_REGIONS: {copies}"
+    assert checks == ["errors.py"]
+    assert set(schemas.REGION_CODES) == overseas | set(schemas.METROPOLITAN_REGION_CODES)
+    assert len(schemas.REGION_CODES) == 18
 
 
 def test_the_registry_declares_every_table_once_with_its_schema() -> None:

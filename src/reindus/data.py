@@ -256,10 +256,15 @@ def national_checks() -> pd.DataFrame:
 
 
 def provenance() -> pd.DataFrame:
-    """The source registry as a table (licence, producer, third-party flags...)."""
+    """The source registry as a table (licence, producer, third-party flags...).
+
+    Its ``table`` column (the processed tables each source feeds) is derived from the
+    loaders' declarations (:func:`reindus.ingest.loaders.tables_by_source`).
+    """
+    from reindus.ingest.loaders import tables_by_source
     from reindus.ingest.sources import provenance_table
 
-    return provenance_table()
+    return provenance_table(tables_by_source())
 
 
 def ti_membership() -> pd.DataFrame:

@@ -9,12 +9,16 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
 
+from reindus.config import OVERSEAS_REGIONS
 from reindus.errors import DataError
 
-#: Codes of the 18 regions of 2016 (COG); Mayotte (06) has no Urssaf regional series.
-REGION_CODES: tuple[str, ...] = ("01", "02", "03", "04", "06", "11", "24", "27", "28", "32",
-                                 "44", "52", "53", "75", "76", "84", "93", "94")
-METROPOLITAN_REGION_CODES: tuple[str, ...] = REGION_CODES[5:]
+#: Codes of the 13 metropolitan regions of 2016 (COG).
+METROPOLITAN_REGION_CODES: tuple[str, ...] = ("11", "24", "27", "28", "32", "44", "52", "53",
+                                              "75", "76", "84", "93", "94")
+#: Codes of the 18 regions of 2016 (COG): the overseas ones, defined once in
+#: :data:`reindus.config.OVERSEAS_REGIONS`, then the metropolitan ones. Mayotte (06) has no
+#: Urssaf regional series.
+REGION_CODES: tuple[str, ...] = (*OVERSEAS_REGIONS, *METROPOLITAN_REGION_CODES)
 
 #: NA28i sector codes of the Urssaf regional series, in publication order.
 NA28I_CODES: tuple[str, ...] = (

@@ -18,7 +18,7 @@ import re
 import shutil
 import tempfile
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 
@@ -38,10 +38,13 @@ class Source:
     same data in another layout or vintage. ``first_period`` and ``last_period``
     (``YYYY`` or ``YYYYQn``) are the coverage the loaders enforce: a period
     outside it, or in the future, is an error, never silently kept.
+
+    Which processed tables a source feeds is not recorded here: the loaders declare
+    it once (``@processed_table(name, sources=...)``, :data:`reindus.ingest.loaders.TABLES`).
+    A source that feeds none says why in ``not_built``.
     """
 
     id: str
-    table: str
     title: str
     producer: str
     official_page: str
@@ -62,6 +65,9 @@ class Source:
     #: default; its sha256, size and vintage live in a lock file, because each new
     #: vintage of the producer's export changes them.
     optional: bool = False
+    #: Why a registered file feeds no processed table (a sample kept for the scale recipe,
+    #: the optional full file); empty for every source that some loader reads.
+    not_built: str = ""
 
     @property
     def in_repository(self) -> bool:
@@ -103,7 +109,7 @@ def _check_entry(entry: object, i: int, path: Path) -> Source:
     if entry.get("optional") is True:
         # Optional sources carry no hash here (see Source.optional): only what is needed
         # to download them and to cite them.
-        missing = [k for k in ("id", "table", "title", "producer", "official_page", "licence",
+        missing = [k for k in ("id", "title", "producer", "official_page", "licence",
                                "url", "obtained_from", "third_party") if not entry.get(k) and k != "third_party"]
         if missing:
             raise DataError(path, f"{name} (optional) lacks the key(s) {missing}", _REGISTRY_FIX)
@@ -187,11 +193,24 @@ def raw_path(source_id: str) -> Path:
     return get(source_id).raw_path()
 
 
-def provenance_table(registry: dict[str, Source] | None = None) -> pd.DataFrame:
-    """The registry as a table (for the notebooks, the README and the site)."""
+def provenance_table(tables: Mapping[str, Sequence[str]],
+                     registry: dict[str, Source] | None = None) -> pd.DataFrame:
+    """The registry as a table (for the notebooks, the README and the site).
+
+    Parameters
+    ----------
+    tables
+        Source id -> the processed tables it feeds, i.e.
+        :func:`reindus.ingest.loaders.tables_by_source` (the loaders import this module,
+        so it cannot import them: :func:`reindus.data.provenance` passes it). The
+        ``table`` column joins them with ``", "``; it is empty for a ``not_built`` source.
+    registry
+        Default: :func:`load_registry`.
+    """
     registry = registry or load_registry()
     rows = [{
-        "id": s.id, "file": s.file, "table": s.table, "title": s.title, "producer": s.producer,
+        "id": s.id, "file": s.file, "table": ", ".join(tables.get(s.id, ())), "title": s.title,
+        "producer": s.producer,
         "licence": s.licence, "official_page": s.official_page, "coverage": s.coverage,
         "third_party": s.third_party, "obtained_from": s.obtained_from,
         "transformation": s.transformation, "caveats": s.caveats, "sha256": s.sha256,

@@ -41,3 +41,17 @@ def processed_table(name: str, *, sources: tuple[str, ...], schema: pa.DataFrame
 def loader(name: str) -> Callable[[Path], pd.DataFrame]:
     """The loader function of a processed table."""
     return TABLES[name].load
+
+
+def tables_by_source() -> dict[str, tuple[str, ...]]:
+    """Source id -> the processed tables built from it, in declaration order.
+
+    Derived from :data:`TABLES`, the one declaration of which table reads which sources
+    (``data/sources.toml`` does not repeat it). A registered source absent from the
+    result feeds no table and must say why in its ``not_built`` field.
+    """
+    out: dict[str, tuple[str, ...]] = {}
+    for table in TABLES.values():
+        for source_id in table.sources:
+            out[source_id] = (*out.get(source_id, ()), table.name)
+    return out

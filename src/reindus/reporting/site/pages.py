@@ -236,10 +236,10 @@ def results_page(reports: Path, in_book: set[str] | None = None) -> str:
 
 def provenance_page() -> str:
     """The provenance table (data/sources.toml) as a page: producer, licence, official page."""
-    from reindus.ingest.sources import provenance_table
+    from reindus import data
 
     rows = []
-    for r in provenance_table().itertuples():
+    for r in data.provenance().itertuples():
         tag = ' <span class="src">(third-party snapshot)</span>' if r.third_party else ""
         m = re.search(r"https?://\S+", str(r.official_page))
         page = (f'<a href="{html.escape(m.group(0))}">official page</a>'
