@@ -12,11 +12,11 @@ from __future__ import annotations
 # Importing the loader modules registers their tables (through @processed_table) in TABLES.
 from reindus.ingest.loaders import anct, geography, insee, reference, urssaf
 from reindus.ingest.loaders._registry import (
-           TABLES,
-           Table,
-           loader,
-           processed_table,
-           tables_by_source,
+    TABLES,
+    Table,
+    loader,
+    processed_table,
+    tables_by_source,
 )
 
 __all__ = ["TABLES", "Table", "loader", "processed_table", "tables_by_source", "anct",
