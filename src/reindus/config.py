@@ -104,3 +104,13 @@ def mirror_dir() -> Path | None:
 #: One definition for every layer (no census covariates, not on the metropolitan maps, left
 #: out of donor pools).
 OVERSEAS_REGIONS: tuple[str, ...] = ("01", "02", "03", "04", "06")
+
+
+#: The library's own folder (``src/reindus``).
+PACKAGE_DIR: Path = Path(__file__).resolve().parent
+
+
+def library_files() -> list[Path]:
+    """Every module of the library (``src/reindus/**/*.py``), sorted: the code part of the
+    notebook run cache key and of the book's (a change anywhere reruns and rebuilds)."""
+    return sorted(PACKAGE_DIR.rglob("*.py"))

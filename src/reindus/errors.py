@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where a frame is checked: `reindus run` never needs it
+    import pandas as pd
 
 
 class DataError(Exception):
@@ -37,6 +39,8 @@ def require_columns(frame: pd.DataFrame, columns: Iterable[str], what: str) -> N
     ``TypeError`` for a non-DataFrame, ``ValueError`` naming the missing columns (in the
     order asked) and the columns the frame has. Every layer checks its inputs with this.
     """
+    import pandas as pd
+
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"{what} must be a pandas DataFrame, got {type(frame).__name__}")
     missing = [c for c in dict.fromkeys(columns) if c not in frame.columns]

@@ -71,6 +71,7 @@ def figures_section(reports: Path | None = None) -> str:
     """Markdown table: figure -> notebook and code cell that makes it."""
     reports = reports or config.ROOT / "reports"
     nbs = {p.stem: p for p in notebook_paths()}
+    cells: dict[str, list[tuple[int, str]]] = {}  # each notebook parsed once, not once a figure
     lines = ["| figure | data | notebook | code cell |", "| --- | --- | --- | --- |"]
     for meta_path in sorted((reports / "figures").glob("*.json")):
         meta = json.loads(meta_path.read_text())
@@ -78,7 +79,9 @@ def figures_section(reports: Path | None = None) -> str:
         cell = ""
         if nb in nbs:
             stem = meta_path.stem
-            for number, src in _figure_cells(nbs[nb]):
+            if nb not in cells:
+                cells[nb] = _figure_cells(nbs[nb])
+            for number, src in cells[nb]:
                 # literal name, or an f-string template whose fixed prefix matches
                 for m in re.finditer(r"save_figure\(\s*[^,]+,\s*f?[\"']([^\"']+)[\"']", src):
                     pattern = re.sub(r"\\\{[^}]*\\\}", ".+", re.escape(m.group(1)))
@@ -98,7 +101,7 @@ def figures_section(reports: Path | None = None) -> str:
 def render_readme(path: Path | None = None, write: bool = True) -> str:
     """Replace the generated sections of the README; return the new text."""
     path = path or config.ROOT / "README.md"
-    text = path.read_text(encoding="utf-8")
+    text = original = path.read_text(encoding="utf-8")
     for name, body in (("sources", sources_section()), ("figures", figures_section())):
         begin, end = (m.format(name) for m in _MARK)
         if begin not in text or end not in text:
@@ -106,6 +109,6 @@ def render_readme(path: Path | None = None, write: bool = True) -> str:
         head, rest = text.split(begin, 1)
         _, tail = rest.split(end, 1)
         text = f"{head}{begin}\n{body}\n{end}{tail}"
-    if write:
-        write_text(text, path)
+    if write and text != original:
+        write_text(text, path)  # only when a section changed: an unchanged README keeps its mtime
     return text

@@ -13,6 +13,7 @@ only what the code printed.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -21,7 +22,6 @@ from typing import Any
 
 from reindus import config
 from reindus.config import notebook_paths
-from reindus.ingest.io import write_text
 
 
 def resolve(name: str) -> list[Path]:
@@ -50,6 +50,8 @@ def _strip_volatile(path: Path) -> None:
         meta.pop("execution", None)
         meta.get("papermill", {}).clear()
         meta.pop("papermill", None)
+    from reindus.ingest.io import write_text  # pandas and pyarrow: not needed to check the cache
+
     write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", path)
 
 
@@ -305,8 +307,6 @@ def cache_key(path: Path) -> str:
     git-ignored ``reports/.cache/runs.json``, so a fresh clone runs everything.
     """
     import hashlib
-    import platform
-    from importlib import metadata
 
     h = hashlib.sha256()
 
@@ -325,17 +325,27 @@ def cache_key(path: Path) -> str:
     for ref in sorted(config.REFERENCE_DIR.glob("*")) if config.REFERENCE_DIR.is_dir() else []:
         if ref.is_file():
             add(f"reference/{ref.name}", ref.read_bytes())
-    package = Path(__file__).resolve().parent
-    for src in sorted(package.rglob("*.py")):
-        add(src.relative_to(package).as_posix(), src.read_bytes())
+    # the whole library (every layer a notebook calls), not only this folder
+    for src in config.library_files():
+        add(src.relative_to(config.PACKAGE_DIR).as_posix(), src.read_bytes())
+    add("versions", _versions().encode())
+    return h.hexdigest()
+
+
+@functools.cache
+def _versions() -> str:
+    """Python and :data:`KEY_PACKAGES` versions, read once a process (reading a package's
+    metadata costs ~3 ms, and ``run all`` keys every notebook)."""
+    import platform
+    from importlib import metadata
+
     versions = [f"python={platform.python_version()}"]
     for name in KEY_PACKAGES:
         try:
             versions.append(f"{name}={metadata.version(name)}")
         except metadata.PackageNotFoundError:
             versions.append(f"{name}=absent")
-    add("versions", "\n".join(versions).encode())
-    return h.hexdigest()
+    return "\n".join(versions)
 
 
 def up_to_date(path: Path, reports: Path | None = None, key: str | None = None) -> bool:
@@ -346,7 +356,11 @@ def up_to_date(path: Path, reports: Path | None = None, key: str | None = None) 
     sha256 of its sidecar. Anything else (an edited file, a missing figure, a
     changed library) means the notebook must run again.
     """
-    from reindus.ingest.io import sha256_file
+    import hashlib
+
+    def sha256_file(path: Path) -> str:  # hashlib's, not ingest.io's: no pandas import here
+        with path.open("rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
 
     reports = reports or config.reports_dir()
     try:
@@ -453,6 +467,8 @@ def execute(path: Path, parameters: dict[str, Any] | None = None,
 def to_html(path: Path, out_dir: Path | None = None) -> Path:
     """Export an executed notebook to standalone HTML (code shown, outputs embedded)."""
     from nbconvert import HTMLExporter
+
+    from reindus.ingest.io import write_text
 
     out_dir = out_dir or config.reports_dir() / "notebooks"
     body, _ = HTMLExporter().from_filename(str(path))

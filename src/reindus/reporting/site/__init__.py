@@ -17,6 +17,10 @@ from sphinx-mathjax-offline, Leaflet from XStatic-Leaflet), so the folder reads
 offline from ``file://`` and the build reaches nothing but the Python packages.
 The committed ``reports/figures``, ``reports/results`` and ``reports/sweeps``
 stay where they are; the HTML beside them is git-ignored.
+
+The build is skipped when nothing it reads changed and its outputs are intact, and
+it is staged so that a failed or killed build leaves the previous book as it was
+(:mod:`.cache`).
 """
 
 from __future__ import annotations
@@ -28,11 +32,12 @@ import sys
 import tempfile
 import warnings as warnings_module
 from pathlib import Path
+from typing import Any
 
 from reindus import config
-from reindus.reporting.site import interactive, notebook_pages, pages
+from reindus.reporting.site import cache
 
-__all__ = ["BOOK_DIR", "build_site", "mathjax_dir"]
+__all__ = ["BOOK_DIR", "build_site", "mathjax_dir", "up_to_date"]
 
 #: Book configuration and texts (conf.py, book.yml, _static/).
 BOOK_DIR: Path = config.ROOT / "docs" / "book"
@@ -53,8 +58,13 @@ def mathjax_dir() -> Path:
 
 
 def build_site(reports: Path | None = None, *, notebooks: list[Path] | None = None,
-               maps: bool = True, quiet: bool = True) -> Path:
+               maps: bool = True, quiet: bool = True, force: bool = False) -> Path:
     """Build the book into ``reports`` (default ``reports/``); return ``index.html``.
+
+    Nothing is built when the last complete build read the same inputs and its
+    outputs are intact (:func:`.cache.book_key`, :func:`.cache.up_to_date`). Otherwise
+    the book is built in a staging folder and moved into place only when Sphinx
+    succeeded (:func:`.cache.install`).
 
     Parameters
     ----------
@@ -69,15 +79,48 @@ def build_site(reports: Path | None = None, *, notebooks: list[Path] | None = No
     quiet
         Hide Sphinx's progress; warnings are still raised as errors when they
         concern broken references.
+    force
+        Build even when the recorded build is up to date.
     """
-    from sphinx.application import Sphinx
-
-    from reindus.config import notebook_paths
-
     reports = (reports or config.reports_dir()).resolve()
     reports.mkdir(parents=True, exist_ok=True)
+    plan = _plan(reports, notebooks, maps)
+    if not force and cache.up_to_date(reports, plan["key"]):
+        return reports / "index.html"
+    with cache.staging(reports) as out:
+        _build(out, plan["notebooks"], plan["book"], maps=maps, quiet=quiet,
+               repository=plan["repository"], branch=plan["branch"])
+        cache.install(out, reports, plan["key"])
+    return reports / "index.html"
+
+
+def up_to_date(reports: Path | None = None, *, notebooks: list[Path] | None = None,
+               maps: bool = True) -> bool:
+    """True when :func:`build_site` with these arguments would build nothing."""
+    reports = (reports or config.reports_dir()).resolve()
+    return cache.up_to_date(reports, _plan(reports, notebooks, maps)["key"])
+
+
+def _plan(reports: Path, notebooks: list[Path] | None, maps: bool) -> dict[str, Any]:
+    """The notebooks, book settings and cache key of a build."""
+    from reindus.config import notebook_paths
+    from reindus.reporting.site import pages
+
     nbs = list(notebooks) if notebooks is not None else notebook_paths()
     book = pages.load_book()
+    repo = pages.repository_url(book)
+    branch = str(book.get("branch") or "main")
+    return {"notebooks": nbs, "book": book, "repository": repo, "branch": branch,
+            "key": cache.book_key(reports, nbs, maps=maps, repository=repo, branch=branch)}
+
+
+def _build(reports: Path, nbs: list[Path], book: dict[str, Any], *, maps: bool, quiet: bool,
+           repository: str, branch: str) -> None:
+    """Write the pages and run Sphinx with ``reports`` (a staging folder) as the output."""
+    from sphinx.application import Sphinx
+
+    from reindus.reporting.site import interactive, notebook_pages, pages
+
     with tempfile.TemporaryDirectory(prefix="reindus-book-") as tmp:
         src = Path(tmp) / "src"
         src.mkdir()
@@ -97,14 +140,14 @@ def build_site(reports: Path | None = None, *, notebooks: list[Path] | None = No
                           map_doc=map_doc, french_csvs=french)
         warnings = io.StringIO()
         # MyST-NB extracts output images into <outdir>/../jupyter_execute before copying
-        # them to _images: beside reports/, i.e. in the project root. Removed after.
+        # them to _images: beside the output folder (in the staging folder). Removed after.
         scratch_images = reports.parent / "jupyter_execute"
         had_scratch = scratch_images.exists()
-        repo = pages.repository_url(book)
-        env_before = os.environ.get("REINDUS_BOOK_REPOSITORY")
+        env_before = {k: os.environ.get(k) for k in ("REINDUS_BOOK_REPOSITORY",
+                                                      "REINDUS_BOOK_BRANCH")}
         # conf.py reads the repository (launch buttons) from the environment
-        os.environ["REINDUS_BOOK_REPOSITORY"] = repo
-        os.environ["REINDUS_BOOK_BRANCH"] = str(book.get("branch") or "main")
+        os.environ["REINDUS_BOOK_REPOSITORY"] = repository
+        os.environ["REINDUS_BOOK_BRANCH"] = branch
         try:
             with warnings_module.catch_warnings():
                 # deprecation notices of myst-parser/myst-nb against newer Sphinx: not ours
@@ -116,10 +159,11 @@ def build_site(reports: Path | None = None, *, notebooks: list[Path] | None = No
                              freshenv=True, keep_going=True, parallel=0)
                 app.build(force_all=True)
         finally:
-            if env_before is None:
-                os.environ.pop("REINDUS_BOOK_REPOSITORY", None)
-            else:
-                os.environ["REINDUS_BOOK_REPOSITORY"] = env_before
+            for k, v in env_before.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
         if not had_scratch:
             shutil.rmtree(scratch_images, ignore_errors=True)
         if not quiet and warnings.getvalue().strip():
@@ -133,4 +177,3 @@ def build_site(reports: Path | None = None, *, notebooks: list[Path] | None = No
         shutil.copyfile(nb, reports / "notebooks" / nb.name)
     (reports / ".buildinfo").unlink(missing_ok=True)
     (reports / ".buildinfo.bak").unlink(missing_ok=True)
-    return reports / "index.html"
