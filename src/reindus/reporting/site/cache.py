@@ -139,14 +139,13 @@ def up_to_date(reports: Path, key: str) -> bool:
     record = _read_record(reports)
     if record is None or record.get("key") != key or not record["outputs"]:
         return False
-    for rel, (size, digest) in record["outputs"].items():
+    for rel, entry in record["outputs"].items():
         path = reports / rel
         try:
-            if path.stat().st_size != size:
+            size, digest = entry
+            if path.stat().st_size != size or _sha256(path) != digest:
                 return False
-        except OSError:
-            return False
-        if _sha256(path) != digest:
+        except (OSError, TypeError, ValueError):  # gone, unreadable, or a damaged record
             return False
     return True
 
