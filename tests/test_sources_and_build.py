@@ -81,33 +81,6 @@ def test_a_table_key_in_the_registry_is_refused(tmp_path: Path) -> None:
         load_registry(bad)
 
 
-def _literals(tree) -> list[tuple[int, set[str]]]:
-    import ast
-
-    return [(n.lineno, {e.value for e in n.elts if isinstance(e, ast.Constant)})
-            for n in ast.walk(tree) if isinstance(n, (ast.Tuple, ast.List, ast.Set))]
-
-
-def test_shared_codes_and_checks_are_defined_once() -> None:
-    """The overseas-region codes live in config, the required-columns check in errors."""
-    import ast
-
-    overseas = set(config.OVERSEAS_REGIONS)
-    src = Path(config.__file__).parent
-    copies, checks = [], []
-    for path in sorted(src.rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        rel = path.relative_to(src).as_posix()
-        if rel != "config.py":
-            copies += [f"{rel}:{line}" for line, values in _literals(tree) if overseas <= values]
-        checks += [rel for n in ast.walk(tree)
-                   if isinstance(n, ast.FunctionDef) and n.name == "require_columns"]
-    assert not copies, f"copies of config.OVERSEAS_REGIONS: {copies}"
-    assert checks == ["errors.py"]
-    assert set(schemas.REGION_CODES) == overseas | set(schemas.METROPOLITAN_REGION_CODES)
-    assert len(schemas.REGION_CODES) == 18
-
-
 def test_the_registry_declares_every_table_once_with_its_schema() -> None:
     # the loader modules declared these (with a schema each) through @processed_table
     with_schema = {n for n, t in TABLES.items() if t.schema is not None}

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from reindus.config import OVERSEAS_REGIONS
+from reindus.errors import require_columns
 
 #: first treated year of each wave (first full year after the launch)
 TREATMENT_START: dict[int, int] = {1: 2019, 2: 2024}
@@ -147,8 +148,7 @@ def covariates(indicators: pd.DataFrame) -> pd.DataFrame:
     """
     need = ["epci_code", "eco_sectindus_pct_22", "eco_sectconst_pct_16", "eco_sectservi_pct_16",
             "eco_sectadmin_pct_16", "eco_sectagri_pct_22", "P22_POP", "dens3"]
-    if missing := [c for c in need if c not in indicators.columns]:
-        raise ValueError(f"indicators lack column(s) {missing}")
+    require_columns(indicators, need, "indicators")
     d = indicators
     share16 = (100 - d["eco_sectconst_pct_16"] - d["eco_sectservi_pct_16"]
                - d["eco_sectadmin_pct_16"] - d["eco_sectagri_pct_22"]).clip(lower=0)

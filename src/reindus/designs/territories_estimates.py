@@ -63,6 +63,7 @@ import numpy as np
 import pandas as pd
 
 from reindus.designs.territories import PSCORE_COVARIATES
+from reindus.errors import require_columns
 from reindus.evaluation import event_study as ev
 from reindus.evaluation import ipw, staggered
 from reindus.evaluation.did import did
@@ -71,9 +72,7 @@ from reindus.evaluation.results import EstimateResult, InferenceSet
 
 # --------------------------------------------------------------------------- panel plumbing
 def _check_panel(panel: pd.DataFrame, outcome: str, cluster: str) -> None:
-    need = ["epci_code", "year", outcome, "first_treated", cluster]
-    if missing := [c for c in need if c not in panel.columns]:
-        raise ValueError(f"panel lacks column(s) {missing}")
+    require_columns(panel, ["epci_code", "year", outcome, "first_treated", cluster], "panel")
     if panel.duplicated(["epci_code", "year"]).any():
         raise ValueError("panel has duplicated (epci_code, year) rows")
     n_years = panel.groupby("epci_code")["year"].nunique()
@@ -341,8 +340,7 @@ def propensity_weights(panel: pd.DataFrame, *, first_treated: int = 2019,
         Indexed by epci_code: treated (bool), pscore, weight.
     """
     units = _select(panel, [first_treated]).drop_duplicates("epci_code").set_index("epci_code")
-    if missing := [c for c in covariates if c not in units.columns]:
-        raise ValueError(f"panel lacks covariate(s) {missing}")
+    require_columns(units, covariates, "panel (its covariates)")
     if not 0 <= trim < 0.5:
         raise ValueError("trim must be in [0, 0.5)")
     tr = units["first_treated"].notna().to_numpy()

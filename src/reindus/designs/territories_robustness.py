@@ -23,6 +23,7 @@ from reindus.designs.territories_estimates import (
     reweighted_did,
     twfe_did,
 )
+from reindus.errors import require_columns
 from reindus.evaluation.fixed_effects import fe_fit
 from reindus.evaluation.results import EstimateResult
 
@@ -50,9 +51,7 @@ def intensity_event_study(zpanel: pd.DataFrame, *, outcome: str = "log_employmen
     (``quarter`` for the quarterly panel, ``year`` for annual data); the
     coefficients are by calendar year either way.
     """
-    need = ["zone_code", period, "year", outcome, "intensity"]
-    if missing := [c for c in need if c not in zpanel.columns]:
-        raise ValueError(f"zone panel lacks column(s) {missing}")
+    require_columns(zpanel, ["zone_code", period, "year", outcome, "intensity"], "zone panel")
     Y = zpanel.pivot(index="zone_code", columns=period, values=outcome).sort_index()
     if Y.isna().any().any():
         raise ValueError("zone panel is unbalanced: every zone needs every quarter")

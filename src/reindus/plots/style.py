@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from reindus.errors import require_columns
+
 #: Okabe & Ito (2008) colour-blind-safe palette, ordered for categorical use
 #: (blue, orange, bluish green, vermillion, sky blue, reddish purple, yellow, black).
 OKABE_ITO: list[str] = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7",
@@ -263,9 +265,7 @@ def label_line_ends(ax: Any, frame: pd.DataFrame, *, x: str, y: str, by: str,
     list of str
         Keys labelled, highest first.
     """
-    missing = [c for c in (x, y, by, label or by) if c not in frame.columns]
-    if missing:
-        raise ValueError(f"label_line_ends: frame lacks columns {missing}")
+    require_columns(frame, (x, y, by, label or by), "label_line_ends: frame")
     last = (frame.dropna(subset=[y]).sort_values(x).groupby(by, sort=False).tail(1)
             .loc[lambda d: ~d[by].astype(str).isin([str(e) for e in exclude])]
             .sort_values(y, ascending=False))
