@@ -95,6 +95,9 @@ CHANGES = {
     "deleted asset": lambda r, nb, root: next(iter(sorted((r / "_static").rglob("*.css"))))
     .unlink(),
     "record deleted (fresh clone)": lambda r, nb, root: cache.record_path(r).unlink(),
+    "record damaged": lambda r, nb, root: cache.record_path(r).write_text(
+        cache.record_path(r).read_text().replace('"outputs": {', '"outputs": {"x": 1, ', 1)),
+    "record truncated": lambda r, nb, root: cache.record_path(r).write_text("{"),
 }
 
 
