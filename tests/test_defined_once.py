@@ -62,6 +62,12 @@ def _indicators_call(frame: pd.DataFrame) -> None:
     covariates(frame)
 
 
+def _membership_call(frame: pd.DataFrame) -> None:
+    from reindus.designs.territories import treatment_table
+
+    treatment_table(frame, pd.DataFrame())
+
+
 def _line_ends_call(frame: pd.DataFrame) -> None:
     from reindus.plots.style import label_line_ends
 
@@ -69,7 +75,8 @@ def _line_ends_call(frame: pd.DataFrame) -> None:
 
 
 @pytest.mark.parametrize("call", [_zpanel_call, _panel_call, _covariates_call, _indicators_call,
-                                  _line_ends_call], ids=lambda f: f.__name__.strip("_"))
+                                  _membership_call, _line_ends_call],
+                         ids=lambda f: f.__name__.strip("_"))
 def test_inputs_are_checked_by_the_one_required_columns_check(call) -> None:
     """Its message names what is missing and what the frame has."""
     frame = pd.DataFrame({"other": [1, 2]})

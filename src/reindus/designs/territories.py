@@ -73,9 +73,8 @@ def treatment_table(membership: pd.DataFrame, epci: pd.DataFrame) -> pd.DataFram
         territory_2 (labels), group (see :data:`GROUPS`) and first_treated
         (Int64: 2019, 2024 or missing).
     """
-    need = {"wave", "territory", "epci_code", "member_type", "cog_epci_code"}
-    if missing := need - set(membership.columns):
-        raise ValueError(f"membership lacks column(s) {sorted(missing)}")
+    require_columns(membership, ["wave", "territory", "epci_code", "member_type", "cog_epci_code"],
+                    "membership")
     out = epci[["epci_code", "epci", "region_code", "departement_code", "population"]].copy()
     for w in (1, 2):
         m = membership[membership["wave"] == w]
