@@ -202,3 +202,22 @@ def test_the_run_cache_key_covers_the_whole_library(tmp_path: Path,
     key = notebooks.cache_key(NOTEBOOK)
     _append(config.PACKAGE_DIR / "evaluation" / "did.py", "\n# x\n")
     assert notebooks.cache_key(NOTEBOOK) != key
+
+
+@pytest.mark.parametrize("argv, forced", [(["report", "--no-readme"], False),
+                                          (["report", "--no-readme", "--force"], True)])
+def test_report_force_flag_reaches_the_book_build(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                  argv: list[str], forced: bool) -> None:
+    """`reindus report --force` rebuilds the book even when the cache says it is up to date."""
+    from reindus.reporting import site
+    from reindus.workflow import cli
+
+    seen: dict[str, bool] = {}
+
+    def fake_build(*args: object, force: bool = False, **kwargs: object) -> Path:
+        seen["force"] = force
+        return tmp_path / "index.html"
+
+    monkeypatch.setattr(site, "build_site", fake_build)
+    assert cli.main(argv) == 0
+    assert seen == {"force": forced}

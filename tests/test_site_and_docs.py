@@ -203,3 +203,17 @@ def test_readme_has_the_two_setup_commands() -> None:
     text = (config.ROOT / "README.md").read_text(encoding="utf-8")
     assert "make reports" in text and "make test" in text
     assert "make test" in (config.ROOT / ".ci" / "run").read_text()
+
+
+def test_declared_notebook_name_comes_from_setup_or_start_notebook() -> None:
+    """A what-if copy's page links the results of the notebook it declares, not its file stem."""
+    from reindus.reporting.site.notebook_pages import _declared_notebook
+
+    def nb(src: str) -> dict:
+        return {"cells": [{"cell_type": "code", "source": src}]}
+
+    assert _declared_notebook(nb('setup("02-accords-before-after", globals())'), "x") == \
+        "02-accords-before-after"
+    assert _declared_notebook(nb("reporting.start_notebook('01-regions-compared')"), "x") == \
+        "01-regions-compared"
+    assert _declared_notebook(nb("print('no declaration')"), "stem") == "stem"

@@ -104,6 +104,8 @@ def make_parser() -> argparse.ArgumentParser:
                        "index under reports/ (nothing is re-executed).")
     p.add_argument("--no-readme", dest="readme", action="store_false",
                    help="do not regenerate the README's generated sections")
+    p.add_argument("--force", action="store_true",
+                   help="rebuild the book even when its inputs are unchanged since the last build")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("check", help="verify data, results, figures and notebooks against their "

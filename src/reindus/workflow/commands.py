@@ -299,7 +299,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from reindus.reporting import docs, site
 
-    index = site.build_site()
+    index = site.build_site(force=args.force)
     print(f"wrote {index}")
     if args.readme:
         docs.render_readme()

@@ -160,9 +160,11 @@ def write_notebook_page(nb_path: Path, src: Path, folder: str, reports: Path,
 
 
 def _declared_notebook(nb: dict[str, Any], stem: str) -> str:
-    """The name the notebook gives ``reporting.start_notebook`` (default: its file stem)."""
+    """The name the notebook opens its record under: the first argument of
+    ``setup(...)`` (or of ``reporting.start_notebook``); default: its file stem."""
     for cell in nb.get("cells", []):
-        m = re.search(r"start_notebook\(\s*[\"']([^\"']+)[\"']", "".join(cell.get("source", "")))
+        m = re.search(r"\b(?:setup|start_notebook)\(\s*[\"']([^\"']+)[\"']",
+                      "".join(cell.get("source", "")))
         if m:
             return m.group(1)
     return stem
