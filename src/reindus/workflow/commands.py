@@ -297,13 +297,17 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from reindus import config
     from reindus.reporting import docs, site
 
     index = site.build_site(force=args.force)
     print(f"wrote {index}")
     if args.readme:
-        docs.render_readme()
-        print("updated the generated sections of README.md")
+        readme = config.ROOT / "README.md"
+        before = readme.read_text(encoding="utf-8")
+        changed = docs.render_readme() != before
+        print("updated the generated sections of README.md" if changed
+              else "README.md's generated sections are up to date")
     return 0
 
 
