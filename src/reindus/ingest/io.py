@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import difflib
-import hashlib
 import io
 import json
 import os
@@ -24,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from reindus.errors import DataError
+from reindus.ingest.files import sha256_file as sha256_file  # re-exported: one implementation
 
 _BOM = "\ufeff"
 
@@ -32,15 +32,6 @@ def _normalise(name: str) -> str:
     """Lower case, no accents, spaces and dashes as underscores: for 'renamed?' hints."""
     plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     return plain.lower().strip().replace(" ", "_").replace("-", "_")
-
-
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    """Return the hex sha256 digest of a file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 @contextlib.contextmanager

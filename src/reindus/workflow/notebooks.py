@@ -22,6 +22,7 @@ from typing import Any
 
 from reindus import config
 from reindus.config import notebook_paths
+from reindus.ingest.files import pid_alive, sha256_file
 
 
 def resolve(name: str) -> list[Path]:
@@ -121,16 +122,6 @@ STAGE_PREFIX = ".run-"
 KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def stale_stages(root: Path) -> list[Path]:
     """Staging folders under ``root`` left by runs whose process is gone."""
     out = []
@@ -138,7 +129,7 @@ def stale_stages(root: Path) -> list[Path]:
         return out
     for d in sorted(root.glob(f"**/{STAGE_PREFIX}*")):
         m = re.search(r"-p(\d+)-", d.name)
-        if d.is_dir() and not (m and _pid_alive(int(m.group(1)))):
+        if d.is_dir() and not (m and pid_alive(int(m.group(1)))):
             out.append(d)
     return out
 
@@ -241,7 +232,7 @@ def run_cache_path(reports: Path) -> Path:
 def _commit(stage_reports: Path, dest_reports: Path, stem: str, executed: Path, output: Path,
             stage: Path, *, replace_dir: bool, key: str | None = None) -> None:
     """Move a successful run's files into place, journalled so that a kill cannot tear it."""
-    from reindus.ingest.io import sha256_file, write_json
+    from reindus.ingest.io import write_json
 
     moves: list[tuple[str, str]] = []
     produced: set[Path] = set()
@@ -356,11 +347,6 @@ def up_to_date(path: Path, reports: Path | None = None, key: str | None = None) 
     sha256 of its sidecar. Anything else (an edited file, a missing figure, a
     changed library) means the notebook must run again.
     """
-    import hashlib
-
-    def sha256_file(path: Path) -> str:  # hashlib's, not ingest.io's: no pandas import here
-        with path.open("rb") as f:
-            return hashlib.file_digest(f, "sha256").hexdigest()
 
     reports = reports or config.reports_dir()
     try:

@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from reindus import config
+from reindus.ingest.files import pid_alive, sha256_file
 
 #: What the book reads in ``reports/`` (links in the staging folder; never outputs).
 INPUTS: tuple[str, ...] = ("figures", "results", "sweeps", "runs", "scratch", "MANIFEST.json")
@@ -48,11 +49,6 @@ _RECORD_VERSION = 1
 def record_path(reports: Path) -> Path:
     """``<reports>/.cache/book.json``: key and output hashes of the last complete build."""
     return reports / ".cache" / "book.json"
-
-
-def _sha256(path: Path) -> str:
-    with path.open("rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _files(root: Path, folders: bool = False) -> list[Path]:
@@ -143,20 +139,10 @@ def up_to_date(reports: Path, key: str) -> bool:
         path = reports / rel
         try:
             size, digest = entry
-            if path.stat().st_size != size or _sha256(path) != digest:
+            if path.stat().st_size != size or sha256_file(path) != digest:
                 return False
         except (OSError, TypeError, ValueError):  # gone, unreadable, or a damaged record
             return False
-    return True
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True
 
 
@@ -165,7 +151,7 @@ def remove_stale_stages(reports: Path) -> list[Path]:
     gone = []
     for stage in sorted(reports.glob(f"{STAGE_PREFIX}*")):
         m = re.match(rf"{re.escape(STAGE_PREFIX)}p(\d+)-", stage.name)
-        if stage.is_dir() and not (m and _pid_alive(int(m.group(1)))):
+        if stage.is_dir() and not (m and pid_alive(int(m.group(1)))):
             shutil.rmtree(stage, ignore_errors=True)
             gone.append(stage)
     return gone
@@ -216,7 +202,7 @@ def install(out: Path, reports: Path, key: str) -> dict[str, list]:
     from reindus.ingest.io import write_json
 
     names = sorted(p.name for p in out.iterdir() if p.name not in INPUTS)
-    outputs = {f.relative_to(out).as_posix(): [f.stat().st_size, _sha256(f)]
+    outputs = {f.relative_to(out).as_posix(): [f.stat().st_size, sha256_file(f)]
                for name in names for f in _files(out / name)}
     trash = out.parent / "old"
     trash.mkdir()
