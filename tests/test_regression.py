@@ -1,41 +1,39 @@
 """Numeric regression of the published numbers.
 
-``make test`` runs nbval on the notebooks first; their kernels write results
-JSON into this session's temporary reports folder. Here each committed
-``reports/results/<notebook>.json`` is compared with the fresh one (the
-notebook is executed with papermill if nbval did not run it in this session).
+``make test`` runs nbval on the notebooks; their kernels write results JSON
+into this session's temporary reports folder. Here each committed
+``reports/results/<notebook>.json`` is compared with the fresh one. The
+``notebook_results`` fixture (conftest.py) gives nbval's results when nbval
+executed the whole notebook in this process, and otherwise executes the
+notebook with papermill (``pytest tests`` alone); the ``notebook_run`` mark
+places each test right after its notebook's cells, in the same xdist worker.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from reindus import config
 from reindus.reporting.regression import compare_dirs, compare_results
-from reindus.workflow.notebooks import execute, notebook_paths
+from reindus.workflow.notebooks import notebook_paths
 
 COMMITTED = config.ROOT / "reports" / "results"
 
 
-def _fresh_reports() -> Path:
-    return Path(os.environ["REINDUS_REPORTS"])
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("nb", [p.stem for p in notebook_paths()])
-def test_notebook_numbers_unchanged(nb: str) -> None:
+@pytest.mark.parametrize("nb", [pytest.param(p.stem, marks=pytest.mark.notebook_run(p.stem))
+                                for p in notebook_paths()])
+def test_notebook_numbers_unchanged(nb: str, notebook_results: Callable[[str], Path]) -> None:
     committed = COMMITTED / f"{nb}.json"
     if not committed.exists():
         pytest.fail(f"{committed} is missing: run `make reports` and commit reports/results")
-    fresh_dir = _fresh_reports() / "results"
-    if not (fresh_dir / f"{nb}.json").exists():
-        execute(config.NOTEBOOKS_DIR / f"{nb}.ipynb", output=_fresh_reports() / f"{nb}.ipynb",
-                reports_dir=_fresh_reports())
+    fresh_dir = notebook_results(nb)
+    assert (fresh_dir / f"{nb}.json").is_file(), f"the run of {nb} wrote no results JSON"
     diffs = compare_dirs(COMMITTED, fresh_dir, [nb])
     assert not diffs, "published numbers moved:\n" + "\n".join(map(str, diffs))
 
