@@ -141,10 +141,19 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         return
     if report.when == "call" and report.passed:
         _NB_PASSED.setdefault(stem, set()).add(report.nodeid)
+    if report.failed:  # the run cannot be complete: tell a waiting reader now
+        _publish(stem)
     if report.when == "teardown":
         done = _NB_DONE.setdefault(stem, set())
         done.add(report.nodeid)
         if done == _NB_CELLS[stem]:
+            _publish(stem)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # A notebook started here but cut short (-x, --maxfail, Ctrl-C): never leave a reader waiting.
+    for stem in _NB_DONE:
+        if not (_published(stem) / "status.json").exists():
             _publish(stem)
 
 

@@ -150,6 +150,26 @@ def test_the_last_cell_publishes(session_conftest, monkeypatch) -> None:
     assert mod.nbval_results("77-x", timeout=0) is not None
 
 
+def test_a_failed_cell_releases_the_readers_at_once(session_conftest, monkeypatch) -> None:
+    mod = session_conftest
+    _nbval_run(mod, monkeypatch, "77-x", cells=3, passed=0)
+    (Path(mod._REPORTS) / "results" / "77-x.json").write_text("{}")
+    failed = pytest.TestReport("notebooks/77-x.ipynb::Cell 0", ("", 0, ""), {}, "failed", "E",
+                               "call")
+    mod.pytest_runtest_logreport(failed)
+    assert (mod._SESSION / "nbval" / "77-x" / "status.json").exists()
+    assert mod.nbval_results("77-x", timeout=0) is None
+
+
+def test_a_notebook_cut_short_is_published_at_session_end(session_conftest, monkeypatch) -> None:
+    mod = session_conftest
+    _nbval_run(mod, monkeypatch, "77-x", cells=3, passed=1)
+    monkeypatch.setitem(mod._NB_DONE, "77-x", {"notebooks/77-x.ipynb::Cell 0"})  # then -x
+    mod.pytest_sessionfinish(None)
+    assert json.loads((mod._SESSION / "nbval" / "77-x" / "status.json").read_text()) == {
+        "complete": False}
+
+
 class _Item:
     def __init__(self, path: str, stem: str | None = None, slow: bool = False) -> None:
         self.path, self.name = Path(path), f"{path}[{stem}]"
