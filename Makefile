@@ -34,9 +34,13 @@ reports: $(STAMP) ## Main job: execute every notebook on the embedded data and w
 	$(BIN)/reindus run all $(RUN_FLAGS)
 	$(BIN)/reindus report
 
-test: $(STAMP) ## Run the whole test suite, nbval on the notebooks included
+# `make test TEST_JOBS=1` runs in one process; the default is one worker per core (pytest-xdist).
+TEST_JOBS ?= auto
+
+test: $(STAMP) ## Run the whole test suite, nbval on the notebooks included (in parallel)
 	REINDUS_MIRROR=$(abspath $(MIRROR)) $(BIN)/pytest notebooks tests --nbval --nbval-current-env \
-	  --nbval-sanitize-with notebooks/nbval-sanitize.cfg -p no:randomly -q -rs
+	  --nbval-sanitize-with notebooks/nbval-sanitize.cfg -p no:randomly -q -rs \
+	  $(if $(filter 1,$(TEST_JOBS)),,-n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder)
 
 lint: $(STAMP) ## ruff on the library, the tests and the notebooks
 	$(BIN)/ruff check src tests bench notebooks

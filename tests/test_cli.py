@@ -83,12 +83,12 @@ def test_check_passes_on_committed_state(capsys: pytest.CaptureFixture[str],
 
 
 @pytest.mark.slow
-def test_run_for_a_region_not_in_committed_outputs(reports_dir: Path) -> None:
+def test_run_for_a_region_not_in_committed_outputs(grand_est_run: tuple[int, Path]) -> None:
     """`reindus run 01 -p region 44` (Grand Est) records results under reports/runs/."""
     import json
 
-    assert cli.main(["run", "01", "-p", "region", "44"]) == 0
-    run = reports_dir / "runs" / "01-regions-compared__region-44"
+    code, run = grand_est_run  # conftest.py: cli.main(["run", "01", "-p", "region", "44"]), once
+    assert code == 0
     doc = json.loads((run / "results" / "01-regions-compared.json").read_text())
     assert doc["parameters"]["region"] == "44"
     assert doc["results"] and all(not k.startswith("hdf_") for k in doc["results"])

@@ -23,13 +23,37 @@ needs_mirror = pytest.mark.skipif(not ROUEN.exists(), reason="source mirror abse
 METROPOLE_ROUEN = "200023414"
 
 
+def _redirect(root: Path, mp: pytest.MonkeyPatch) -> None:
+    mp.setenv("REINDUS_RAW", str(root / "raw"))
+    mp.setenv("REINDUS_FULL", str(root / "full"))
+    mp.setenv("REINDUS_FULL_LOCK", str(root / "full.lock.json"))
+
+
 @pytest.fixture()
 def full_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Redirect raw, full tables and lock file into tmp (never the checkout)."""
-    monkeypatch.setenv("REINDUS_RAW", str(tmp_path / "raw"))
-    monkeypatch.setenv("REINDUS_FULL", str(tmp_path / "full"))
-    monkeypatch.setenv("REINDUS_FULL_LOCK", str(tmp_path / "full.lock.json"))
+    _redirect(tmp_path, monkeypatch)
     return tmp_path
+
+
+@pytest.fixture(scope="module")
+def _rouen_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Rouen extract fetched (`fetch_full`) and built (`build_sector_employment`) once for
+    the tests that only read the built tables; test_rouen_end_to_end does both itself."""
+    root = tmp_path_factory.mktemp("rouen-built")
+    with pytest.MonkeyPatch.context() as mp:
+        _redirect(root, mp)
+        sources.fetch(["cog_communes"], mirror=MIRROR)
+        full_resolution.fetch_full(ROUEN, progress=False)
+        full_resolution.build_sector_employment()
+    return root
+
+
+@pytest.fixture()
+def rouen_built(_rouen_built: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The environment pointing at the Rouen tables built once for this module."""
+    _redirect(_rouen_built, monkeypatch)
+    return _rouen_built
 
 
 def _pandas_reference(path: Path) -> pd.DataFrame:
@@ -168,24 +192,20 @@ def test_industry_outcome_falls_back_to_embedded_totals(full_env: Path) -> None:
 
 
 @needs_mirror
-def test_industry_outcome_uses_the_full_table_when_built(full_env: Path) -> None:
-    sources.fetch(["cog_communes"], mirror=MIRROR)
-    full_resolution.fetch_full(ROUEN, progress=False)
-    full_resolution.build_sector_employment()
+def test_industry_outcome_uses_the_full_table_when_built(rouen_built: Path) -> None:
     frame, note = data.industry_outcome("epci")
     assert set(frame["outcome"]) == {"industry"} and "vintage 2022" in note
     assert int(frame.query("code == @METROPOLE_ROUEN and year == 2022")["employment"].iloc[0]) > 0
 
 
 @needs_mirror
-def test_notebook_04_industry_branch_for_rouen(full_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.slow  # one run of notebook 04
+def test_notebook_04_industry_branch_for_rouen(rouen_built: Path, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """Notebook 04, run for the Métropole Rouen Normandie on the tables built from the Rouen
     extract, records the EPCI's industrial employment, equal to pandas on the extract; the run goes
     to a scratch reports folder, never to the committed outputs."""
-    sources.fetch(["cog_communes"], mirror=MIRROR)
-    full_resolution.fetch_full(ROUEN, progress=False)
-    full_resolution.build_sector_employment()
-    reports = full_env / "reports"
+    reports = tmp_path / "reports"
     monkeypatch.setenv("REINDUS_REPORTS", str(reports))
     committed = sorted((config.ROOT / "reports" / "results").glob("04-*.json"))
     before = {p: p.read_bytes() for p in committed}
@@ -205,10 +225,7 @@ def test_notebook_04_industry_branch_for_rouen(full_env: Path, monkeypatch: pyte
 
 
 @needs_mirror
-def test_industry_outcome_falls_back_when_the_vintage_lacks_years(full_env: Path) -> None:
-    sources.fetch(["cog_communes"], mirror=MIRROR)
-    full_resolution.fetch_full(ROUEN, progress=False)
-    full_resolution.build_sector_employment()
+def test_industry_outcome_falls_back_when_the_vintage_lacks_years(rouen_built: Path) -> None:
     frame, note = data.industry_outcome("epci", years=range(2014, 2025))
     assert set(frame["outcome"]) == {"total private"}
     assert "2023, 2024" in note and "lacks the years" in note

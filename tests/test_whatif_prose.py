@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
-
-from reindus.workflow import notebooks
 
 pytestmark = pytest.mark.slow
 
 
-def test_notebook_01_for_grand_est_names_grand_est(tmp_path):
-    nb = notebooks.resolve("01")[0]
-    out = notebooks.execute(nb, {"region": "44"}, output=tmp_path / nb.name,
-                            reports_dir=tmp_path / "reports")
+# The run (`reindus run 01 -p region 44`, conftest.py's grand_est_run) is executed once per
+# session and shared with test_cli.py::test_run_for_a_region_not_in_committed_outputs.
+
+
+def test_notebook_01_for_grand_est_names_grand_est(grand_est_run: tuple[int, Path]) -> None:
+    code, run = grand_est_run
+    assert code == 0
+    out = run / "01-regions-compared.ipynb"
     cells = json.loads(out.read_text(encoding="utf-8"))["cells"]
     texts = ["".join(o.get("data", {}).get("text/markdown", ""))
              for c in cells if c["cell_type"] == "code" for o in c.get("outputs", [])]
@@ -26,7 +29,7 @@ def test_notebook_01_for_grand_est_names_grand_est(tmp_path):
               for t in results]
     assert sum("Grand Est" in f for f in firsts) >= 5
     assert not any("Hauts-de-France" in f for f in firsts)
-    saved = json.loads((tmp_path / "reports" / "results" / "01-regions-compared.json").read_text())
+    saved = json.loads((run / "results" / "01-regions-compared.json").read_text())
     assert saved["parameters"]["region"] == "44"
     share = saved["results"]["r44_share_national_industry_2022"]["estimate"]
     text = " ".join(results)
