@@ -44,9 +44,9 @@ def _zpanel_call(frame: pd.DataFrame) -> None:
 
 
 def _panel_call(frame: pd.DataFrame) -> None:
-    from reindus.designs.territories_estimates import _check_panel
+    from reindus.designs.territories_estimates import check_panel
 
-    _check_panel(frame, "log_employment", "epci_code")
+    check_panel(frame, "log_employment", "epci_code")
 
 
 def _covariates_call(frame: pd.DataFrame) -> None:

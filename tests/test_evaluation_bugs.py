@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reindus.evaluation._core import assignments as _assignments
 from reindus.evaluation.did import did
 from reindus.evaluation.event_study import event_study
+from reindus.evaluation.inference import assignments as _assignments
 from reindus.evaluation.simulate import simulate_panel
 from reindus.evaluation.staggered import callaway_santanna
 from reindus.evaluation.synth import simplex_least_squares, synth

@@ -10,13 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reindus.evaluation import EstimateResult, results_table
-from reindus.evaluation._core import (
-    invert_test,
-    quantile_interval,
-    rank_p_value,
-    to_wide,
-    two_way_demean,
-)
+from reindus.evaluation._core import to_wide
 from reindus.evaluation.did import (
     cluster_se,
     conformal_p_value,
@@ -24,6 +18,8 @@ from reindus.evaluation.did import (
     did,
     twfe_estimate,
 )
+from reindus.evaluation.fixed_effects import two_way_demean
+from reindus.evaluation.inference import invert_test, quantile_interval, rank_p_value
 from reindus.evaluation.simulate import simulate_panel
 
 

@@ -7,10 +7,9 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from reindus.evaluation._core import two_way_demean
 from reindus.evaluation.did import did
 from reindus.evaluation.event_study import event_study
-from reindus.evaluation.fixed_effects import demean, fe_fit
+from reindus.evaluation.fixed_effects import demean, fe_fit, two_way_demean
 from reindus.evaluation.inference import count_clusters, inference_regime
 
 
@@ -135,3 +134,11 @@ def test_did_auto_inference_follows_the_design():
     few = _panel(n=13, t=30, n_treated=1, seed=3)
     r = did(few, treated="e000", start=2025, inference="auto", n_boot=99, n_perm=99)
     assert r.inference.headline == "permutation"
+
+
+def test_two_way_demean_is_demean_without_weights_or_strata() -> None:
+    """The closed form used in the placebo loops is the unweighted case of ``demean``."""
+    from reindus.evaluation.fixed_effects import demean, two_way_demean
+
+    A = np.random.default_rng(5).normal(size=(3, 11, 17))
+    np.testing.assert_allclose(two_way_demean(A), demean(A), rtol=0, atol=1e-12)

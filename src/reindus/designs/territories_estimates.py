@@ -71,7 +71,8 @@ from reindus.evaluation.results import EstimateResult, InferenceSet
 
 
 # --------------------------------------------------------------------------- panel plumbing
-def _check_panel(panel: pd.DataFrame, outcome: str, cluster: str) -> None:
+def check_panel(panel: pd.DataFrame, outcome: str, cluster: str) -> None:
+    """Columns present and one row per (EPCI, year), or a ``DataError``/``ValueError``."""
     require_columns(panel, ["epci_code", "year", outcome, "first_treated", cluster], "panel")
     if panel.duplicated(["epci_code", "year"]).any():
         raise ValueError("panel has duplicated (epci_code, year) rows")
@@ -82,7 +83,7 @@ def _check_panel(panel: pd.DataFrame, outcome: str, cluster: str) -> None:
         raise ValueError(f"non-finite values in {outcome!r}")
 
 
-def _wide(panel: pd.DataFrame, outcome: str) -> tuple[np.ndarray, pd.DataFrame, np.ndarray]:
+def wide_outcome(panel: pd.DataFrame, outcome: str) -> tuple[np.ndarray, pd.DataFrame, np.ndarray]:
     """(Y units x years, unit frame in row order, sorted years)."""
     wide = panel.pivot(index="epci_code", columns="year", values=outcome).sort_index()
     units = (panel.drop_duplicates("epci_code").set_index("epci_code", drop=False)
@@ -91,7 +92,7 @@ def _wide(panel: pd.DataFrame, outcome: str) -> tuple[np.ndarray, pd.DataFrame, 
     return wide.to_numpy(dtype=float), units, wide.columns.to_numpy()
 
 
-def _select(panel: pd.DataFrame, cohorts: Sequence[int]) -> pd.DataFrame:
+def select_cohorts(panel: pd.DataFrame, cohorts: Sequence[int]) -> pd.DataFrame:
     """Units of the given cohorts plus the never-treated."""
     keep = panel["first_treated"].isna() | panel["first_treated"].isin(list(cohorts))
     sub = panel[keep]
@@ -163,8 +164,8 @@ def event_study(panel: pd.DataFrame, *, outcome: str = "log_employment",
         industrial-share bins (:func:`add_bins`): year shocks that vary with
         industrial exposure without a linear form.
     """
-    _check_panel(panel, outcome, cluster)
-    sub = _drop_zero_weight(_select(panel, [first_treated]), weights)
+    check_panel(panel, outcome, cluster)
+    sub = _drop_zero_weight(select_cohorts(panel, [first_treated]), weights)
     years = np.sort(sub["year"].unique())
     ref = first_treated - 1
     if ref not in years or years[0] >= ref:
@@ -232,8 +233,8 @@ def twfe_did(panel: pd.DataFrame, *, outcome: str = "log_employment",
     (``cluster`` inference, errors clustered by ``cluster``, :math:`t_{G-1}`
     interval, ``absorbed_dof=0``).
     """
-    _check_panel(panel, outcome, cluster)
-    sub = _drop_zero_weight(_select(panel, cohorts), weights)
+    check_panel(panel, outcome, cluster)
+    sub = _drop_zero_weight(select_cohorts(panel, cohorts), weights)
     treated, controls = _units(sub)
     first = sub.drop_duplicates("epci_code").set_index("epci_code")["first_treated"]
     res = did(sub, treated=treated, start={u: int(first[u]) for u in treated}, outcome=outcome,
@@ -285,8 +286,8 @@ def callaway_santanna(panel: pd.DataFrame, *, outcome: str = "log_employment",
     cohorts and the controls (weight 1 for every labelled EPCI with
     :func:`propensity_weights`).
     """
-    _check_panel(panel, outcome, cluster)
-    sub = _drop_zero_weight(_select(panel, cohorts), weights)
+    check_panel(panel, outcome, cluster)
+    sub = _drop_zero_weight(select_cohorts(panel, cohorts), weights)
     years = np.sort(sub["year"].unique())
     for g in sorted(int(x) for x in sub["first_treated"].dropna().unique()):
         if g - 1 not in years:
@@ -339,7 +340,7 @@ def propensity_weights(panel: pd.DataFrame, *, first_treated: int = 2019,
     pandas.DataFrame
         Indexed by epci_code: treated (bool), pscore, weight.
     """
-    units = _select(panel, [first_treated]).drop_duplicates("epci_code").set_index("epci_code")
+    units = select_cohorts(panel, [first_treated]).drop_duplicates("epci_code").set_index("epci_code")
     require_columns(units, covariates, "panel (its covariates)")
     if not 0 <= trim < 0.5:
         raise ValueError("trim must be in [0, 0.5)")
@@ -398,11 +399,11 @@ def reweighted_did(panel: pd.DataFrame, *, outcome: str = "log_employment",
     hold its pre-trend test, the balance table and the bootstrap standard
     error.
     """
-    _check_panel(panel, outcome, cluster)
+    check_panel(panel, outcome, cluster)
     pw = propensity_weights(panel, first_treated=first_treated, covariates=covariates, trim=trim)
     es = event_study(panel, outcome=outcome, first_treated=first_treated, cluster=cluster,
                      weights=pw["weight"], level=level)
-    sub = _select(panel, [first_treated])
+    sub = select_cohorts(panel, [first_treated])
     treated, controls = _units(sub)
     res = ipw.ipw_did(sub, treated=treated, start=first_treated, covariates=covariates,
                       outcome=outcome, unit="epci_code", period="year", controls=controls,

@@ -15,13 +15,13 @@ from scipy import stats
 
 from reindus.designs.territories import OUTCOMES, add_bins, add_detrended, donut_panel
 from reindus.designs.territories_estimates import (
-    _check_panel,
-    _select,
-    _wide,
+    check_panel,
     event_study,
     propensity_weights,
     reweighted_did,
+    select_cohorts,
     twfe_did,
+    wide_outcome,
 )
 from reindus.errors import require_columns
 from reindus.evaluation.fixed_effects import fe_fit
@@ -129,9 +129,9 @@ def region_heterogeneity(panel: pd.DataFrame, regions: pd.DataFrame, *,
         region_code, region, estimate, se, ci_lo, ci_hi, n_treated, n_controls,
         n_clusters, df, p_value, accord, p_holm.
     """
-    _check_panel(panel, outcome, cluster)
-    sub = _select(panel, [first_treated])
-    Y, units, years = _wide(sub, outcome)
+    check_panel(panel, outcome, cluster)
+    sub = select_cohorts(panel, [first_treated])
+    Y, units, years = wide_outcome(sub, outcome)
     tr = units["first_treated"].notna().to_numpy()
     reg = units["region_code"].to_numpy()
     counts = pd.DataFrame({"region_code": reg, "treated": tr}).groupby("region_code")["treated"]

@@ -17,22 +17,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from reindus.evaluation._core import (
-    WidePanel,
-    assignments,
-    invert_test,
-    quantile_interval,
-    rank_p_value,
-    treatment_matrix,
-    two_way_demean,
-)
+from reindus.evaluation._core import WidePanel, treatment_matrix
 from reindus.evaluation.fixed_effects import (
     covariate_period_regressors,
     demean,
     resolve_unit_weights,
+    two_way_demean,
     unit_values,
 )
-from reindus.evaluation.inference import conformal_p_value
+from reindus.evaluation.inference import (
+    assignments,
+    conformal_p_value,
+    invert_test,
+    quantile_interval,
+    rank_p_value,
+)
 from reindus.evaluation.results import Inference
 
 WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])

@@ -40,22 +40,20 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from reindus.evaluation._core import (
-    assignments,
-    controls_list,
-    normalise_treated,
-    quantile_interval,
-    rank_p_value,
-    start_positions,
-    to_wide,
-)
+from reindus.evaluation._core import controls_list, normalise_treated, start_positions, to_wide
 from reindus.evaluation.fixed_effects import (
     covariate_period_regressors,
     fe_fit,
     resolve_unit_weights,
     unit_values,
 )
-from reindus.evaluation.inference import count_clusters, inference_regime
+from reindus.evaluation.inference import (
+    assignments,
+    count_clusters,
+    inference_regime,
+    quantile_interval,
+    rank_p_value,
+)
 from reindus.evaluation.results import EstimateResult, Inference, InferenceSet
 from reindus.evaluation.vocabulary import EventStudyInference, check
 

@@ -77,13 +77,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from reindus.evaluation._core import (
-    controls_list,
-    normalise_treated,
-    start_positions,
-    subsets,
-    to_wide,
-)
+from reindus.evaluation._core import controls_list, normalise_treated, start_positions, to_wide
+from reindus.evaluation.inference import subsets
 from reindus.evaluation.results import EstimateResult, Inference, InferenceSet
 from reindus.evaluation.synth import simplex_least_squares
 from reindus.evaluation.vocabulary import Dist, SdidEstimator, SdidInference, Solver, check

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from reindus.evaluation._core import assignments, invert_test, rank_p_value, to_wide
+from reindus.evaluation._core import to_wide
 from reindus.evaluation.fixed_effects import resolve_unit_weights, unit_values
 from reindus.evaluation.group_time import (
     agg_influence,
@@ -51,7 +51,13 @@ from reindus.evaluation.group_time import (
     gt_array,
     gt_influence,
 )
-from reindus.evaluation.inference import count_clusters, inference_regime
+from reindus.evaluation.inference import (
+    assignments,
+    count_clusters,
+    inference_regime,
+    invert_test,
+    rank_p_value,
+)
 from reindus.evaluation.results import EstimateResult, Inference, InferenceSet
 from reindus.evaluation.vocabulary import (
     Aggregation,

@@ -56,16 +56,13 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize, nnls
 
-from reindus.evaluation._core import (
-    controls_list,
+from reindus.evaluation._core import controls_list, normalise_treated, start_positions, to_wide
+from reindus.evaluation.inference import (
+    conformal_p_value,
     invert_test,
-    normalise_treated,
     quantile_interval,
     rank_p_value,
-    start_positions,
-    to_wide,
 )
-from reindus.evaluation.inference import conformal_p_value
 from reindus.evaluation.results import EstimateResult, Inference, InferenceSet
 from reindus.evaluation.vocabulary import SynthInference, check
 

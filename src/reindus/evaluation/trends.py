@@ -61,15 +61,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from reindus.evaluation._core import (
-    controls_list,
-    normalise_treated,
-    quantile_interval,
-    rank_p_value,
-    start_positions,
-    subsets,
-    to_wide,
-)
+from reindus.evaluation._core import controls_list, normalise_treated, start_positions, to_wide
+from reindus.evaluation.inference import quantile_interval, rank_p_value, subsets
 from reindus.evaluation.results import EstimateResult, Inference, InferenceSet
 from reindus.evaluation.vocabulary import TrendInference, check
 

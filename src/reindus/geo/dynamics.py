@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from reindus.errors import require_columns
-from reindus.geo.epci import PERIODS, _check_employment, pct_change
+from reindus.geo.epci import PERIODS, check_employment, pct_change
 
 
 # --------------------------------------------------------------------------- trajectories
@@ -24,7 +24,7 @@ def employment_index(employment: pd.DataFrame, base_year: int = 2019) -> pd.Data
     100) and ``growth_pct`` (year on year, NaN for the first year). A series without a
     positive value at the base year gets NaN indices.
     """
-    _check_employment(employment)
+    check_employment(employment)
     df = employment[["code", "year", "employment"]].sort_values(["code", "year"]).copy()
     base = df.loc[df["year"] == base_year].set_index("code")["employment"].astype("float64")
     b = df["code"].map(base)
@@ -51,7 +51,7 @@ def changes(employment: pd.DataFrame, periods: Sequence[tuple[int, int]] = PERIO
         code, ``emp_<year>`` for every year used, then chg/pct/cagr per period. Missing
         years give NaN, never a wrong number.
     """
-    _check_employment(employment)
+    check_employment(employment)
     for a, b in periods:
         if not int(b) > int(a):
             raise ValueError(f"period {(a, b)} must have end > start")

@@ -67,7 +67,7 @@ INDUSTRY_SHARE = "eco_sectindus_pct_22"
 CENSUS_POPULATION = "P22_POP"
 
 
-def _check_employment(employment: pd.DataFrame, what: str = "employment") -> None:
+def check_employment(employment: pd.DataFrame, what: str = "employment") -> None:
     require_columns(employment, ["code", "year", "employment"], what)
     if employment.duplicated(["code", "year"]).any():
         dup = employment.loc[employment.duplicated(["code", "year"]), ["code", "year"]]
@@ -161,7 +161,7 @@ def reconcile_codes(geo_epci: pd.DataFrame, employment: pd.DataFrame,
         in_indicators (the last two NA when not given), note.
     """
     require_columns(geo_epci, ["epci_code", "epci", "region_code"], "geo_epci")
-    _check_employment(employment)
+    check_employment(employment)
     cog = set(geo_epci["epci_code"])
     series = set(employment["code"])
     sources = {"in_cog": cog, "in_series": series}
@@ -282,7 +282,7 @@ def aggregate_communes(commune_employment: pd.DataFrame, members: pd.DataFrame,
     parents
         Extra code mapping applied after the arrondissements.
     """
-    _check_employment(commune_employment, "commune_employment")
+    check_employment(commune_employment, "commune_employment")
     require_columns(members, ["epci_code", "commune_code"], "members")
     if members["commune_code"].duplicated().any():
         raise ValueError("members lists a commune in two EPCI; use one COG vintage")
@@ -330,8 +330,8 @@ def compare_totals(aggregated: pd.DataFrame, published: pd.DataFrame) -> pd.Data
         code, year, aggregated, published, difference (aggregated − published; NaN when
         one side is missing), status ('both', 'aggregated only', 'published only').
     """
-    _check_employment(aggregated, "aggregated")
-    _check_employment(published, "published")
+    check_employment(aggregated, "aggregated")
+    check_employment(published, "published")
     m = aggregated[["code", "year", "employment"]].rename(
         columns={"employment": "aggregated"}).merge(
         published[["code", "year", "employment"]].rename(columns={"employment": "published"}),

@@ -17,7 +17,7 @@ import pandas as pd
 
 from reindus.errors import require_columns
 from reindus.geo.dynamics import employment_index
-from reindus.geo.epci import PERIODS, _check_employment, pct_change, profile
+from reindus.geo.epci import PERIODS, check_employment, pct_change, profile
 
 
 # --------------------------------------------------------------------------- peers
@@ -115,7 +115,7 @@ def select_peers(epci_code: str, profiles_table: pd.DataFrame, employment: pd.Da
     rule = PeerRule.from_mapping(rule)
     require_columns(profiles_table, ["epci_code", "epci_type", "region_code", "overseas",
                               "industry_share", "census_population"], "profiles_table")
-    _check_employment(employment)
+    check_employment(employment)
     target = profile(profiles_table, epci_code)
     if pd.isna(target["industry_share"]) or pd.isna(target["census_population"]):
         raise ValueError(f"EPCI {epci_code} has no census indicators; peers cannot be chosen")
@@ -170,7 +170,7 @@ def trajectories(epci_code: str, epci_employment: pd.DataFrame,
     """
     for f, w in ((epci_employment, "epci_employment"), (region_employment, "region_employment"),
                  (france_employment, "france_employment")):
-        _check_employment(f, w)
+        check_employment(f, w)
     p = profile(profiles_table, epci_code)
     own = epci_employment[epci_employment["code"] == p["epci_code"]]
     if own.empty:
@@ -239,7 +239,7 @@ def comparison_table(traj: pd.DataFrame, peer_table: pd.DataFrame | None = None,
 def peer_band(epci_employment: pd.DataFrame, peer_codes: Collection[str], *,
               base_year: int = 2019) -> pd.DataFrame:
     """Spread of the peers' indices by year: n, median, q25, q75, min, max."""
-    _check_employment(epci_employment, "epci_employment")
+    check_employment(epci_employment, "epci_employment")
     codes = {str(c) for c in peer_codes}
     if not codes:
         raise ValueError("no peer code given")

@@ -29,13 +29,13 @@ import sys
 from reindus.errors import DataError
 from reindus.workflow.commands import (
     UsageError,
-    _writable_folder,
     cmd_build,
     cmd_check,
     cmd_fetch,
     cmd_report,
     cmd_run,
     cmd_sweep,
+    writable_folder,
 )
 
 __all__ = ["UsageError", "main", "make_parser"]
@@ -159,11 +159,11 @@ def _preflight(args: argparse.Namespace) -> None:
 
     _check_ids(args)
     if args.command == "build":
-        _writable_folder(config.processed_dir(), "data/processed (REINDUS_PROCESSED)")
+        writable_folder(config.processed_dir(), "data/processed (REINDUS_PROCESSED)")
     elif args.command == "fetch":
-        _writable_folder(config.raw_dir(), "data/raw (REINDUS_RAW)")
+        writable_folder(config.raw_dir(), "data/raw (REINDUS_RAW)")
     elif args.command == "report":
-        _writable_folder(config.reports_dir(), "the reports folder")
+        writable_folder(config.reports_dir(), "the reports folder")
 
 
 def _os_error_line(exc: OSError) -> str:

@@ -108,7 +108,7 @@ def _load_params(args: argparse.Namespace) -> dict[str, Any]:
     return params
 
 
-def _writable_folder(path: Path, what: str) -> None:
+def writable_folder(path: Path, what: str) -> None:
     """Fail early, before minutes of work, when ``path`` cannot take our files."""
     import tempfile
 
@@ -161,11 +161,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     for path in paths:
         typed = parameters.validate(path, raw)
         plans.append((path, parameters.non_default(path, typed)))
-    _writable_folder(config.reports_dir(), "the reports folder")
+    writable_folder(config.reports_dir(), "the reports folder")
     for stage in notebooks.recover(config.reports_dir()):
         _say(f"removed {stage.name}, left by a run that was killed")
     if any(not p for _, p in plans):
-        _writable_folder(paths[0].parent, "the notebooks folder")
+        writable_folder(paths[0].parent, "the notebooks folder")
     todo = []
     for path, params in plans:
         if not params and not args.force and notebooks.up_to_date(path):
@@ -279,7 +279,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                          "give --workers 1 or more, or leave it out (one per core)")
     grid = sweep.load_grid(args.grid)
     runs = sweep.expand(grid)
-    _writable_folder(config.reports_dir(), "the reports folder")
+    writable_folder(config.reports_dir(), "the reports folder")
     print(f"sweep {grid['name']}: {len(runs)} runs of notebook {grid['notebook']}")
     t0 = time.perf_counter()
     failed: list[str] = []

@@ -22,7 +22,8 @@ from scipy import stats
 
 from reindus.designs.accords._trend import detrend as _detrend
 from reindus.errors import require_columns
-from reindus.evaluation._core import invert_test, two_way_demean
+from reindus.evaluation.fixed_effects import two_way_demean
+from reindus.evaluation.inference import invert_test
 from reindus.evaluation.results import EstimateResult
 
 

@@ -18,10 +18,10 @@ import pandas as pd
 
 from reindus.evaluation.results import EstimateResult
 from reindus.evaluation.sensitivity.identified import (
-    _l,
     identified_set_rm,
     identified_set_sd,
     original_ci,
+    target_vector,
 )
 from reindus.evaluation.sensitivity.inputs import SensitivityInputs, sensitivity_inputs
 from reindus.evaluation.sensitivity.relative_magnitudes import conditional_ci_rm
@@ -116,7 +116,7 @@ def breakdown_value(inp: SensitivityInputs, restriction: str, l_vec: Any = None,
     """
     if restriction not in RESTRICTIONS:
         raise ValueError(f"restriction must be one of {RESTRICTIONS}")
-    lv = _l(l_vec, inp.num_post)
+    lv = target_vector(l_vec, inp.num_post)
 
     def has0(m: float) -> bool:
         if restriction == "relative_magnitudes":
@@ -213,7 +213,7 @@ def sensitivity_analysis(
     else:
         inp = sensitivity_inputs(result, betahat=betahat, sigma=sigma, num_pre=num_pre,
                                  num_post=num_post, vcov=vcov, drop_binned=drop_binned)
-    lv = _l(l_vec, inp.num_post)
+    lv = target_vector(l_vec, inp.num_post)
     if m_grid is None:
         if restriction == "smoothness":
             m_grid = np.linspace(0, math.sqrt(inp.sigma[0, 0]), 10)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize, stats
 
-from reindus.evaluation.sensitivity.inputs import _check_inputs
+from reindus.evaluation.sensitivity.inputs import check_inputs
 
 
 def _a_sd(num_pre: int, num_post: int) -> np.ndarray:
@@ -28,8 +28,8 @@ def _a_sd(num_pre: int, num_post: int) -> np.ndarray:
     return np.vstack([At, -At])
 
 
-def _a_rm(num_pre: int, num_post: int, mbar: float, s: int, max_positive: bool
-          ) -> np.ndarray:
+def rm_constraints(num_pre: int, num_post: int, mbar: float, s: int, max_positive: bool
+                   ) -> np.ndarray:
     """Rows of :math:`A_{s,\\pm}\\delta \\le 0` for :math:`\\Delta^{RM}(\\bar M)`.
 
     ``s`` in :math:`-(K-1)..0` locates the largest pre-period jump
@@ -60,7 +60,9 @@ def _lp_bounds(f: np.ndarray, A: np.ndarray, d: np.ndarray, Aeq: np.ndarray, beq
     return float(lo.fun), float(-hi.fun)
 
 
-def _l(l_vec: Any, num_post: int) -> np.ndarray:
+def target_vector(l_vec: Any, num_post: int) -> np.ndarray:
+    """The weights :math:`l` of the target :math:`\\theta = l'\\tau_{post}` (default: the
+    first post period), checked to have ``num_post`` entries."""
     if l_vec is None:
         l_vec = np.eye(num_post)[0]
     lv = np.asarray(l_vec, dtype=float).ravel()
@@ -87,7 +89,7 @@ def identified_set_sd(betahat: Any, num_pre: int, num_post: int, m: float,
     :math:`\\Delta^{SD}(M)` (the set is empty at the point estimate).
     """
     b = np.asarray(betahat, dtype=float).ravel()
-    lv = _l(l_vec, num_post)
+    lv = target_vector(l_vec, num_post)
     n = num_pre + num_post
     A = _a_sd(num_pre, num_post)
     d = np.full(A.shape[0], float(m))
@@ -113,14 +115,14 @@ def identified_set_rm(betahat: Any, num_pre: int, num_post: int, mbar: float,
     :math:`l'\\beta_{post}`.
     """
     b = np.asarray(betahat, dtype=float).ravel()
-    lv = _l(l_vec, num_post)
+    lv = target_vector(l_vec, num_post)
     theta = float(lv @ b[num_pre:num_pre + num_post])
     Aeq = np.hstack([np.eye(num_pre), np.zeros((num_pre, num_post))])
     f = np.concatenate([np.zeros(num_pre), lv])
     lows, highs = [], []
     for s in range(-(num_pre - 1), 1):
         for pos in (True, False):
-            A = _a_rm(num_pre, num_post, mbar, s, pos)
+            A = rm_constraints(num_pre, num_post, mbar, s, pos)
             res = _lp_bounds(f, A, np.zeros(A.shape[0]), Aeq, b[:num_pre])
             if res is not None:
                 lows.append(theta - res[1])
@@ -133,8 +135,8 @@ def identified_set_rm(betahat: Any, num_pre: int, num_post: int, mbar: float,
 def original_ci(betahat: Any, sigma: Any, num_pre: int, num_post: int,
                 l_vec: Any = None, alpha: float = 0.05) -> tuple[float, float]:
     """Conventional interval :math:`l'\\hat\\beta_{post} \\pm z_{1-\\alpha/2}\\,sd` (parallel trends)."""
-    b, S = _check_inputs(betahat, sigma, num_pre, num_post)
-    lv = _l(l_vec, num_post)
+    b, S = check_inputs(betahat, sigma, num_pre, num_post)
+    lv = target_vector(l_vec, num_post)
     post = slice(num_pre, num_pre + num_post)
     est = float(lv @ b[post])
     sd = float(np.sqrt(lv @ S[post, post] @ lv))

@@ -41,8 +41,10 @@ class SensitivityInputs:
     sigma_source: str = "given"
 
 
-def _check_inputs(betahat: Any, sigma: Any, num_pre: int, num_post: int
+def check_inputs(betahat: Any, sigma: Any, num_pre: int, num_post: int
                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Event-study coefficients and covariance as float arrays, shapes checked against
+    ``num_pre + num_post`` (shared by the smoothness and relative-magnitude analyses)."""
     b = np.asarray(betahat, dtype=float).ravel()
     S = np.asarray(sigma, dtype=float)
     if num_pre < 1 or num_post < 1:
@@ -96,7 +98,7 @@ def sensitivity_inputs(
     if result is None:
         if betahat is None or sigma is None or num_pre is None or num_post is None:
             raise ValueError("pass an EstimateResult or all of betahat, sigma, num_pre, num_post")
-        b, S = _check_inputs(betahat, sigma, int(num_pre), int(num_post))
+        b, S = check_inputs(betahat, sigma, int(num_pre), int(num_post))
         times = tuple(list(range(-int(num_pre) - 1, -1)) + list(range(int(num_post))))
         return SensitivityInputs(b, S, int(num_pre), int(num_post), times, "given")
     det = result.details
@@ -141,7 +143,7 @@ def sensitivity_inputs(
             raise ValueError("no covariance: pass vcov=")
         S = np.diag(det["se_cluster"].to_numpy(dtype=float) ** 2)
         source = "diagonal se_cluster^2 (correlations ignored)"
-    b, S = _check_inputs(b, S, len(pre), len(post))
+    b, S = check_inputs(b, S, len(pre), len(post))
     if pre and (pre != list(range(pre[0], -1)) or post != list(range(len(post)))):
         raise ValueError(f"event times {times} are not consecutive around the reference -1")
     return SensitivityInputs(b, S, len(pre), len(post), tuple(times), source)

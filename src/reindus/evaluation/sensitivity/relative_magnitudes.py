@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from reindus.evaluation.sensitivity._arp import _arp_test, _EtaSolver, _lf_cv, _truncnorm_quantile
-from reindus.evaluation.sensitivity.identified import _a_rm, _l
-from reindus.evaluation.sensitivity.inputs import _check_inputs
+from reindus.evaluation.sensitivity.identified import rm_constraints, target_vector
+from reindus.evaluation.sensitivity.inputs import check_inputs
 
 
 def _construct_gamma(lv: np.ndarray) -> np.ndarray:
@@ -174,8 +174,8 @@ def conditional_ci_rm(betahat: Any, sigma: Any, num_pre: int, num_post: int, mba
         accepted), ``grid``, ``accept`` (bool array), ``open`` (True when an
         end of the grid is accepted, so the interval may be longer).
     """
-    b, S = _check_inputs(betahat, sigma, num_pre, num_post)
-    lv = _l(l_vec, num_post)
+    b, S = check_inputs(betahat, sigma, num_pre, num_post)
+    lv = target_vector(l_vec, num_post)
     if mbar < 0:
         raise ValueError("Mbar must be >= 0")
     if hybrid not in ("LF", "ARP"):
@@ -189,7 +189,7 @@ def conditional_ci_rm(betahat: Any, sigma: Any, num_pre: int, num_post: int, mba
     accept = np.zeros(grid_points, dtype=bool)
     for s in range(-(num_pre - 1), 1):
         for pos in (True, False):
-            A = _a_rm(num_pre, num_post, mbar, s, pos)
+            A = rm_constraints(num_pre, num_post, mbar, s, pos)
             accept |= _accept_grid_piece(b, S, num_pre, num_post, A, lv, grid, alpha,
                                          hybrid, kappa, sims, seed)
     if accept.any():

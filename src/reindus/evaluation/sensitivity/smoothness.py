@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 from scipy import optimize, stats
 
-from reindus.evaluation.sensitivity.identified import _l
-from reindus.evaluation.sensitivity.inputs import _check_inputs
+from reindus.evaluation.sensitivity.identified import target_vector
+from reindus.evaluation.sensitivity.inputs import check_inputs
 
 
 def _folded_normal_quantile(p: float, mu: float) -> float:
@@ -116,8 +116,8 @@ def flci_sd(betahat: Any, sigma: Any, num_pre: int, num_post: int, m: float,
     :math:`v'\\hat\\beta \\pm z_{1-\\alpha/2}\\,h_{min}`: the minimum-variance
     linear extrapolation of the pre-trend.
     """
-    b, S = _check_inputs(betahat, sigma, num_pre, num_post)
-    lv = _l(l_vec, num_post)
+    b, S = check_inputs(betahat, sigma, num_pre, num_post)
+    lv = target_vector(l_vec, num_post)
     if m < 0:
         raise ValueError("M must be >= 0")
     P = _FLCIProblem(S, num_pre, num_post, lv)
