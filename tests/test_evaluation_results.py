@@ -124,3 +124,50 @@ def test_constructor_accepts_a_method_name_and_checks_the_headline() -> None:
     nan = InferenceSet.single("x", (np.nan, np.nan), np.nan, 0.95)
     assert EstimateResult(**{**kw, "ci": (np.nan, np.nan), "p_value": np.nan},
                           inference=nan).inference.headline == "x"
+
+
+def _lazy_panel():
+    from reindus.evaluation.simulate import simulate_panel
+
+    return simulate_panel(n_units=12, n_periods=30, treated=(0, 1), start=24, effect=0.01, seed=4)
+
+
+def test_did_computes_the_headline_now_and_the_other_methods_when_read() -> None:
+    """Inference is chosen on the fitted object: did() pays for its headline only, and a method
+    read later, in any order, gives the numbers it gives when computed at fit time."""
+    from reindus.evaluation.did import did
+
+    kw = dict(treated=["u00", "u01"], start=24, n_boot=99, n_perm=99, seed=3)
+    lazy = did(_lazy_panel(), **kw)
+    assert lazy.inference.computed() == ("permutation",)
+    eager = did(_lazy_panel(), eager=True, **kw)
+    assert set(eager.inference.computed()) == set(eager.inference)
+    for m in reversed(list(lazy.inference)):  # the reverse of the fit-time order
+        assert lazy.inference[m] == eager.inference[m]
+    assert lazy.inference == eager.inference
+    assert lazy.with_inference("wild").confint() == eager.inference["wild"].ci
+
+
+def test_deferred_inference_survives_pickling_and_keeps_its_headline() -> None:
+    import pickle
+
+    from reindus.evaluation.did import did
+
+    r = did(_lazy_panel(), treated="u00", start=24, n_boot=49, n_perm=49, seed=1,
+            inference="cluster")
+    back = pickle.loads(pickle.dumps(r))
+    assert back.inference.headline == "cluster"
+    assert set(back.inference.computed()) == set(r.inference)  # pickling computed them
+    assert back.tidy().equals(r.tidy())
+
+
+def test_a_deferred_headline_is_refused() -> None:
+    from reindus.evaluation.results import Inference, InferenceSet
+
+    done = Inference("cluster", (0.0, 1.0), 0.5, 0.95)
+    with pytest.raises(ValueError, match="must be computed"):
+        InferenceSet({"cluster": done, "wild": lambda: done}, headline="wild")
+    s = InferenceSet({"cluster": done, "wild": lambda: Inference("wild", (0.0, 2.0), 0.4, 0.95)},
+                     headline="cluster")
+    assert s.computed() == ("cluster",) and s["wild"].ci == (0.0, 2.0)
+    assert s.computed() == ("cluster", "wild")

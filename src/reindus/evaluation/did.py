@@ -91,7 +91,7 @@ errors. *Canadian J. Economics*.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any, Literal
 
 import numpy as np
@@ -151,6 +151,7 @@ def did(
     strata: str | None = None,
     trends: Iterable[str] = (),
     absorbed_dof: int | None = None,
+    eager: bool = False,
 ) -> EstimateResult:
     r"""Two-way fixed-effects DiD of ``outcome`` for ``treated`` vs ``controls``.
 
@@ -168,14 +169,21 @@ def did(
         Control units (default: every other unit of the panel). Units that
         are neither treated nor controls are dropped.
     inference
-        Which method provides the headline ``ci`` and ``p_value``; all of
-        ``methods`` are computed and stored in ``result.inference`` (see
-        :meth:`~reindus.evaluation.results.EstimateResult.with_inference`).
+        Which method provides the headline ``ci`` and ``p_value``. Every one
+        of ``methods`` is available in ``result.inference``: the headline is
+        computed at fit time, the others when first read
+        (``result.inference["wild"]``, ``result.confint("wild")``,
+        ``result.tidy()``, ``result.with_inference("wild")``), each with the
+        seed it was given at fit time, so the numbers do not depend on the
+        order in which they are read.
         Default ``"permutation"``: see the module docstring for why not
         ``"conformal"`` (over-rejects when units have their own trends).
     n_boot, n_perm, seed
         Wild bootstrap draws, maximum number of permutations, and the seed
         (results are deterministic given the seed).
+    eager
+        Compute every method of ``methods`` at fit time (e.g. before timing
+        the fit, or to fail early), instead of when first read.
     detrend
         Remove from every unit its own linear trend fitted on the
         pre-treatment periods (before the earliest start) and extrapolated:
@@ -262,25 +270,28 @@ def did(
             if m in methods:
                 inf[m] = Inference(m, (np.nan, np.nan), np.nan, float(level), note=note)
         methods = tuple(m for m in methods if m not in inf)
-    if "cluster" in methods:
-        q = stats.t.ppf(0.5 + level / 2, G - 1)
-        tstat = abs(tau) / se if se > 0 else (np.inf if tau != 0 else 0.0)
-        inf["cluster"] = Inference("cluster", (float(tau - q * se), float(tau + q * se)),
-                                   float(2 * stats.t.sf(tstat, G - 1)), float(level),
-                                   se=se, df=G - 1)
-    if "wild" in methods:
-        inf["wild"] = wild_inference(Y, D, level, n_boot, np.random.default_rng(rng.integers(2**32)),
-                            tau, se, general)
-    if "permutation" in methods:
-        inf["permutation"] = permutation_inference(
-            Y, D, rows, starts, level, n_perm, np.random.default_rng(rng.integers(2**32)), tau)
-    if "conley_taber" in methods:
-        inf["conley_taber"] = conley_taber_inference(
-            Y[len(tr):], starts, level, n_perm, np.random.default_rng(rng.integers(2**32)), tau)
-    if "conformal" in methods:
-        inf["conformal"] = conformal_inference(Y, D, rows, starts, level, tau)
+    # Each method's seed is drawn now, in a fixed order, whichever is the headline: a
+    # method computed later (deferred) gives the numbers it would have given at fit time.
+    seeds = {m: int(rng.integers(2**32)) for m in ("wild", "permutation", "conley_taber")
+             if m in methods}
+    compute: dict[str, Callable[[], Inference]] = {
+        "cluster": lambda: _cluster_inference(tau, se, G, level),
+        "wild": lambda: wild_inference(Y, D, level, n_boot, np.random.default_rng(seeds["wild"]),
+                                       tau, se, general),
+        "permutation": lambda: permutation_inference(
+            Y, D, rows, starts, level, n_perm, np.random.default_rng(seeds["permutation"]), tau),
+        "conley_taber": lambda: conley_taber_inference(
+            Y[len(tr):], starts, level, n_perm, np.random.default_rng(seeds["conley_taber"]),
+            tau),
+        "conformal": lambda: conformal_inference(Y, D, rows, starts, level, tau),
+    }
+    # The headline is computed now; the other requested methods when first read
+    # (``result.inference[m]``, ``confint(m)``, ``tidy()``), or all now with ``eager``.
+    for m in ("cluster", "wild", "permutation", "conley_taber", "conformal"):  # tidy() order
+        if m in methods:
+            inf[m] = compute[m]() if (m == inference or eager) else compute[m]
 
-    head = inf[inference]  # every requested method, the headline among them
+    head = inf[inference]
     first_post = min(starts)
     pre_mean = Y[rows, :first_post].mean() - Y[len(tr):, :first_post].mean()
     post_mean = Y[rows, first_post:].mean() - Y[len(tr):, first_post:].mean()
@@ -302,6 +313,14 @@ def did(
                      **({"note": note} if note else {}),
                      "gap_pre_mean": float(pre_mean), "gap_post_mean": float(post_mean)},
     )
+
+
+def _cluster_inference(tau: float, se: float, G: int, level: float) -> Inference:
+    r"""CR1 cluster-robust interval :math:`\hat\tau \pm t_{G-1,1-\alpha/2}\,\widehat{se}`."""
+    q = stats.t.ppf(0.5 + level / 2, G - 1)
+    tstat = abs(tau) / se if se > 0 else (np.inf if tau != 0 else 0.0)
+    return Inference("cluster", (float(tau - q * se), float(tau + q * se)),
+                     float(2 * stats.t.sf(tstat, G - 1)), float(level), se=se, df=G - 1)
 
 
 def _auto_inference(panel: pd.DataFrame, unit: str, treated: Any, controls: Any,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -33,7 +33,7 @@ def _fmt(x: float | None, digits: int = 4) -> str:
     return f"{x:.{digits}f}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Inference:
     """One inference method's interval and test for an estimate.
 
@@ -73,9 +73,50 @@ class Inference:
         object.__setattr__(self, "ci", (self.ci[0], self.ci[1]))
         object.__setattr__(self, "extras", MappingProxyType(dict(self.extras)))
 
+    def __eq__(self, other: object) -> bool:
+        # Field by field, arrays (placebo draws) element-wise and nan equal to nan: two fits
+        # with the same data and seed give equal inferences.
+        if not isinstance(other, Inference):
+            return NotImplemented
+        names = [f.name for f in dataclasses.fields(self) if f.name != "extras"]
+        mine = tuple(getattr(self, n) for n in names)
+        theirs = tuple(getattr(other, n) for n in names)
+        return (_same_value(mine, theirs) and self.extras.keys() == other.extras.keys()
+                and all(_same_value(self.extras[k], other.extras[k]) for k in self.extras))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # the read-only extras view cannot be pickled: rebuild it from a plain dict
+        return (Inference, (self.method, self.ci, self.p_value, self.level, self.se, self.df,
+                            self.note, dict(self.extras)))
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """Equal, with arrays compared element-wise and nan equal to nan."""
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return len(a) == len(b) and all(_same_value(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (np.shape(a) == np.shape(b)
+                and bool(np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)))
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return bool(a == b)
+
+
+#: an inference method not yet computed: called once, on first access, it returns the
+#: :class:`Inference` (see :class:`InferenceSet`)
+Deferred = Callable[[], "Inference"]
+
 
 class InferenceSet(Mapping[str, Inference]):
     """Ordered read-only mapping method name -> :class:`Inference`, with a headline.
+
+    Methods other than the headline may be *deferred* (a zero-argument callable):
+    the estimator fixes their inputs and seeds at fit time and they are computed on
+    first access, so that ``did(...)`` pays for the headline only and
+    ``result.confint("wild")`` pays for the wild bootstrap when asked (pyfixest's
+    "inference chosen on the fitted object").
 
     ``headline`` is the method behind the result's ``ci`` and ``p_value``;
     ``str()`` of the set is that name, so that printing ``result.inference``
@@ -84,22 +125,38 @@ class InferenceSet(Mapping[str, Inference]):
 
     __slots__ = ("_items", "headline")
 
-    def __init__(self, items: Iterable[Inference] | Mapping[str, Inference], headline: str
-                 ) -> None:
-        seq = list(items.values()) if isinstance(items, Mapping) else list(items)
-        self._items: dict[str, Inference] = {i.method: i for i in seq}
-        if len(self._items) != len(seq):
-            raise ValueError("inference methods must have distinct names")
+    def __init__(self, items: Iterable[Inference] | Mapping[str, Inference | Deferred],
+                 headline: str) -> None:
+        if isinstance(items, Mapping):
+            self._items: dict[str, Inference | Deferred] = dict(items)
+            if any(k != v.method for k, v in self._items.items() if isinstance(v, Inference)):
+                raise ValueError("each key must be its Inference's method name")
+        else:
+            seq = list(items)
+            self._items = {i.method: i for i in seq}
+            if len(self._items) != len(seq):
+                raise ValueError("inference methods must have distinct names")
         if headline not in self._items:
             raise ValueError(f"headline inference {headline!r} is not among the computed "
                              f"methods {tuple(self._items)}")
+        if not isinstance(self._items[headline], Inference):
+            raise ValueError("the headline inference must be computed, not deferred")
         self.headline: str = headline
 
     def __getitem__(self, method: str) -> Inference:
         try:
-            return self._items[method]
+            value = self._items[method]
         except KeyError:
             raise KeyError(self._missing(method)) from None
+        if not isinstance(value, Inference):
+            # Deferred: computed on first access (its seed was fixed at fit time, so the
+            # numbers do not depend on when, or in which order, methods are asked for).
+            value = self._items[method] = value()
+        return value
+
+    def computed(self) -> tuple[str, ...]:
+        """Names of the methods already computed (the headline always is)."""
+        return tuple(k for k, v in self._items.items() if isinstance(v, Inference))
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._items)
@@ -113,9 +170,15 @@ class InferenceSet(Mapping[str, Inference]):
     def __repr__(self) -> str:
         return f"InferenceSet({list(self._items)}, headline={self.headline!r})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickling (e.g. results sent between processes) computes the deferred methods:
+        # their closures hold the fitted arrays and cannot be pickled.
+        return (InferenceSet, ({m: self[m] for m in self}, self.headline))
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, InferenceSet):
-            return self.headline == other.headline and self._items == other._items
+            return (self.headline == other.headline and list(self) == list(other)
+                    and all(self[m] == other[m] for m in self))
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]  # mutable-looking mapping: not hashable
@@ -126,9 +189,8 @@ class InferenceSet(Mapping[str, Inference]):
                 f"did(..., methods=(..., {method!r})))")
 
     def with_headline(self, method: str) -> InferenceSet:
-        """The same methods with ``method`` as the headline."""
-        if method not in self._items:
-            raise KeyError(self._missing(method))
+        """The same methods with ``method`` as the headline (computed now if deferred)."""
+        self[method]  # raises the helpful KeyError, or computes a deferred method
         return InferenceSet(self._items, headline=method)
 
     @classmethod
