@@ -71,3 +71,22 @@ def test_choropleth_refuses_bad_input():
     with pytest.raises(ValueError, match="no CRS"):
         maps.choropleth(gdf.set_crs(None, allow_override=True), "value")
     plt.close("all")
+
+
+def test_geoplot_draws_nothing_until_the_figure_is_saved() -> None:
+    """geopandas' plot() renders the whole figure (canvas.draw_idle) after every call; our
+    geoplot() skips those renders and leaves the canvas as it found it."""
+    from reindus.plots.maps import geoplot
+
+    gdf = gpd.GeoDataFrame({"v": [1.0, 2.0]}, geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)])
+    fig, ax = plt.subplots()
+    renders = []
+    original_draw = fig.canvas.draw
+    fig.canvas.draw = lambda *a, **k: (renders.append(1), original_draw(*a, **k))[1]
+    geoplot(gdf, ax, column="v")
+    geoplot(gdf.boundary, ax, color="black")
+    assert renders == []
+    assert "draw_idle" not in vars(fig.canvas)  # the method is back
+    gdf.plot(ax=ax)  # plain geopandas: renders at once (why geoplot exists)
+    assert len(renders) == 1
+    plt.close(fig)

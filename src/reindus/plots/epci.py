@@ -88,7 +88,7 @@ def _draw_panel(ax: Any, sub: Any, var: MapVariable, title: str, outline: Any,
                     vmin=var.vmin, vmax=var.vmax, legend_label=var.legend_label, title=title,
                     highlight=here or None, highlight_on="epci_code",
                     highlight_label="accord signed here", linewidth=0.25)
-    outline.boundary.plot(ax=ax, color="#404040", linewidth=0.8)
+    maps.geoplot(outline.boundary, ax, color="#404040", linewidth=0.8)
     _mark(ax, sub, here)
     plotted = pd.DataFrame(sub[["region_code", "epci_code", "epci", var.column]])
     return plotted.assign(marked=plotted["epci_code"].isin(here))
@@ -177,7 +177,7 @@ def plot_france_map(gdf: Any, variable: MapVariable, region_contours: Any, *,
                     legend_label=variable.legend_label, title=title or variable.title,
                     highlight=here or None, highlight_on="epci_code",
                     highlight_label="accord signed here", linewidth=0.1, edgecolor="#f0f0f0")
-    region_contours.boundary.plot(ax=ax, color="#303030", linewidth=0.6)
+    maps.geoplot(region_contours.boundary, ax, color="#303030", linewidth=0.6)
     _mark(ax, gdf, here, fontsize=8)
     data = pd.DataFrame(gdf[["epci_code", "epci", variable.column]])
     return fig, data.assign(marked=data["epci_code"].isin(here))

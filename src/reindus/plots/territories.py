@@ -31,7 +31,7 @@ def map_waves(contours_epci, membership: pd.DataFrame, regions=None
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
-    from reindus.plots.maps import LAMBERT_93, MISSING_COLOUR
+    from reindus.plots.maps import LAMBERT_93, MISSING_COLOUR, geoplot
 
     g = wave_map_frame(contours_epci, membership).to_crs(LAMBERT_93)
     # The contours hold the Métropole du Grand Paris and its EPT, which overlap; the
@@ -41,12 +41,13 @@ def map_waves(contours_epci, membership: pd.DataFrame, regions=None
     fig, axes = plt.subplots(1, 2, figsize=(12, 6.5))
     for ax, w in zip(axes, (1, 2), strict=True):
         col = g[f"wave{w}"]
-        g[col == 1].plot(ax=ax, color=colours["labelled"], edgecolor="white", linewidth=0.1)
-        g[col == 0].plot(ax=ax, color=colours["not labelled"], edgecolor="#c6dbef", linewidth=0.1)
-        g[col.isna()].plot(ax=ax, color=MISSING_COLOUR, hatch="////", edgecolor="#969696",
-                           linewidth=0.1)
+        geoplot(g[col == 1], ax, color=colours["labelled"], edgecolor="white", linewidth=0.1)
+        geoplot(g[col == 0], ax, color=colours["not labelled"], edgecolor="#c6dbef",
+                linewidth=0.1)
+        geoplot(g[col.isna()], ax, color=MISSING_COLOUR, hatch="////", edgecolor="#969696",
+                linewidth=0.1)
         if regions is not None:
-            regions.to_crs(LAMBERT_93).boundary.plot(ax=ax, color="black", linewidth=0.5)
+            geoplot(regions.to_crs(LAMBERT_93).boundary, ax, color="black", linewidth=0.5)
         n = int((col == 1).sum())
         ax.set_title(f"Wave {w} ({'2018-2022' if w == 1 else '2023-2027'}): {n} EPCI labelled")
         ax.set_axis_off()
