@@ -27,7 +27,8 @@ from shapely.geometry import box  # noqa: E402
 from reindus.plots import descriptive, epci, maps, territories  # noqa: E402
 
 MODULES = (territories, epci, descriptive, maps)
-NOT_PLOTS = {"maps.shared_limits"}  # colour limits, not a figure
+NOT_PLOTS = {"maps.shared_limits",  # colour limits, not a figure
+             "maps.geoplot"}  # a layer drawn on an existing axes, the building block of maps
 
 
 def _public_functions() -> list[str]:
