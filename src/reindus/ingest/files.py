@@ -7,6 +7,7 @@ no-change paths of ``reindus run all`` and ``reindus report`` (:mod:`reindus.wor
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from pathlib import Path
@@ -31,3 +32,22 @@ def pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+@functools.cache
+def package_versions(names: tuple[str, ...]) -> str:
+    """``python=X`` then ``name=version`` (or ``name=absent``) a line, for cache keys.
+
+    Read once a process per list of names: reading a package's metadata costs ~3 ms and
+    ``reindus run all`` keys every notebook.
+    """
+    import platform
+    from importlib import metadata
+
+    versions = [f"python={platform.python_version()}"]
+    for name in names:
+        try:
+            versions.append(f"{name}={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name}=absent")
+    return "\n".join(versions)

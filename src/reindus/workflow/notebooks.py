@@ -13,7 +13,6 @@ only what the code printed.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
@@ -22,7 +21,7 @@ from typing import Any
 
 from reindus import config
 from reindus.config import notebook_paths
-from reindus.ingest.files import pid_alive, sha256_file
+from reindus.ingest.files import package_versions, pid_alive, sha256_file
 
 
 def resolve(name: str) -> list[Path]:
@@ -323,20 +322,9 @@ def cache_key(path: Path) -> str:
     return h.hexdigest()
 
 
-@functools.cache
 def _versions() -> str:
-    """Python and :data:`KEY_PACKAGES` versions, read once a process (reading a package's
-    metadata costs ~3 ms, and ``run all`` keys every notebook)."""
-    import platform
-    from importlib import metadata
-
-    versions = [f"python={platform.python_version()}"]
-    for name in KEY_PACKAGES:
-        try:
-            versions.append(f"{name}={metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            versions.append(f"{name}=absent")
-    return "\n".join(versions)
+    """Python and :data:`KEY_PACKAGES` versions (read once a process)."""
+    return package_versions(tuple(KEY_PACKAGES))
 
 
 def up_to_date(path: Path, reports: Path | None = None, key: str | None = None) -> bool:

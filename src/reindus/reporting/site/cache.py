@@ -23,7 +23,6 @@ import contextlib
 import hashlib
 import json
 import os
-import platform
 import re
 import shutil
 import tempfile
@@ -31,7 +30,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from reindus import config
-from reindus.ingest.files import pid_alive, sha256_file
+from reindus.ingest.files import package_versions, pid_alive, sha256_file
 
 #: What the book reads in ``reports/`` (links in the staging folder; never outputs).
 INPUTS: tuple[str, ...] = ("figures", "results", "sweeps", "runs", "scratch", "MANIFEST.json")
@@ -68,15 +67,7 @@ def _files(root: Path, folders: bool = False) -> list[Path]:
 
 
 def _versions() -> str:
-    from importlib import metadata
-
-    out = [f"python={platform.python_version()}"]
-    for name in BOOK_PACKAGES:
-        try:
-            out.append(f"{name}={metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            out.append(f"{name}=absent")
-    return "\n".join(out)
+    return package_versions(tuple(BOOK_PACKAGES))
 
 
 def book_key(reports: Path, notebooks: list[Path], *, maps: bool, repository: str,
