@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
@@ -72,3 +73,25 @@ def test_unbinned_and_errors():
         event_study(df, treated="u00", start=15, leads=1)
     with pytest.raises(ValueError, match="lags must be"):
         event_study(df, treated="u00", start=15, lags=10)
+
+
+def test_lead_summary_skips_binned_leads_and_fits_the_slope_where_asked() -> None:
+    from reindus.evaluation.event_study import lead_summary
+
+    d = pd.DataFrame({"event_time": [-5, -4, -3, -2, -1, 0, 1],
+                      "coef": [9.0, 0.3, 0.2, 0.1, 0.0, -0.1, -0.2],
+                      "binned": [True, False, False, False, False, False, False],
+                      "ci_lo": [1.0, 0.1, -0.1, 0.05, 0.0, -0.3, -0.4],
+                      "ci_hi": [9.5, 0.5, 0.4, 0.2, 0.0, 0.1, 0.0]})
+    s = lead_summary(d)
+    assert s["leads"] == [0.3, 0.2, 0.1]  # the binned endpoint pools several periods: left out
+    assert s["lead_slope"] == pytest.approx(-0.1)
+    assert s["n_leads_excluding_zero"] == 2
+    assert s["max_abs_lead"] == pytest.approx(0.3)
+    assert s["post"]["event_time"].tolist() == [0, 1]
+    through_zero = lead_summary(d, include_reference=True)["lead_slope"]
+    assert through_zero == pytest.approx(-0.1)  # 0 at e = -1 lies on the same line here
+    assert lead_summary(d.drop(columns=["ci_lo", "ci_hi"]))["n_leads_excluding_zero"] is None
+    bent = d.assign(coef=[9.0, 0.3, 0.2, 0.1, 0.3, -0.1, -0.2])
+    assert lead_summary(bent)["lead_slope"] == pytest.approx(-0.1)
+    assert lead_summary(bent, include_reference=True)["lead_slope"] == pytest.approx(-0.01)

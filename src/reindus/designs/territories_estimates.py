@@ -205,17 +205,12 @@ def event_study(panel: pd.DataFrame, *, outcome: str = "log_employment",
 def lead_summary(res: EstimateResult) -> dict:
     r"""What the text of an event study quotes: its leads, their slope and its post coefficients.
 
-    Returns ``leads`` (coefficients at :math:`e < -1`, log points), ``max_abs_lead``,
-    ``lead_slope`` (OLS slope of the coefficients on event time over :math:`e \le -1`,
-    the reference year's zero included, log points a year) and ``post`` (the rows at
-    :math:`e \ge 0` of ``res.details``).
+    :func:`reindus.evaluation.event_study.lead_summary` with this design's convention: the
+    slope (log points a year) is fitted through the reference year's zero too
+    (:math:`e \le -1`). Keys ``leads``, ``max_abs_lead``, ``lead_slope``, ``post`` (and the
+    others of the evaluation function).
     """
-    d = res.details
-    leads = d[d["event_time"] < -1]["coef"]
-    pre = d[d["event_time"] <= -1]
-    return {"leads": leads.tolist(), "max_abs_lead": float(leads.abs().max()),
-            "lead_slope": float(np.polyfit(pre["event_time"], pre["coef"], 1)[0]),
-            "post": d[d["event_time"] >= 0]}
+    return ev.lead_summary(res.details, include_reference=True)
 
 
 def twfe_did(panel: pd.DataFrame, *, outcome: str = "log_employment",

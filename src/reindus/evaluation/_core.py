@@ -115,6 +115,17 @@ def start_positions(wp: WidePanel, treated: list[str],
     return out
 
 
+def common_start(spos: Mapping[str, int], message: str) -> int:
+    """The one start position shared by every treated unit, or ``ValueError(message)``.
+
+    For the block designs (SDID, trend adjustment, the MDE), which compare one post
+    period with one pre period.
+    """
+    if len(set(spos.values())) != 1:
+        raise ValueError(message)
+    return next(iter(spos.values()))
+
+
 def treatment_matrix(n_units: int, n_periods: int, rows: Mapping[int, int]) -> np.ndarray:
     """0/1 matrix with ones from ``rows[i]`` (position) onwards in row ``i``."""
     D = np.zeros((n_units, n_periods))

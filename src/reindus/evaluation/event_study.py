@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from reindus.errors import require_columns
 from reindus.evaluation._core import controls_list, normalise_treated, start_positions, to_wide
 from reindus.evaluation.fixed_effects import (
     covariate_period_regressors,
@@ -338,6 +339,51 @@ def event_study(
                      **({"note": note} if note else {})},
         details=details,
     )
+
+
+def lead_summary(details: pd.DataFrame, *, include_reference: bool = False,
+                 coef: str = "coef") -> dict[str, Any]:
+    r"""What a text quotes about an event study's leads: their values, slope and intervals.
+
+    Parameters
+    ----------
+    details
+        Event-study coefficients, one row per event time (``EstimateResult.details``
+        of :func:`event_study`, or that table in percent): ``event_time``, ``coef``,
+        optionally ``binned``, ``ci_lo``, ``ci_hi``.
+    include_reference
+        Fit the slope through the reference period's zero too (:math:`e \le -1`)
+        instead of the leads alone (:math:`e \le -2`).
+    coef
+        The coefficient column.
+
+    Returns
+    -------
+    dict
+        ``lead_rows`` (rows at :math:`e < -1` that are not a binned endpoint, whose
+        coefficient pools several event times), ``leads`` (their coefficients, a
+        list), ``max_abs_lead``, ``lead_slope`` (OLS slope :math:`b` of
+        :math:`\beta_e = a + b\,e` over those rows, plus :math:`e = -1` with
+        ``include_reference``: units of ``coef`` per period), ``n_leads_excluding_zero``
+        (lead intervals that exclude zero; ``None`` without ``ci_lo``/``ci_hi``) and
+        ``post`` (rows at :math:`e \ge 0`).
+    """
+    require_columns(details, ["event_time", coef], "event-study details")
+    e = details["event_time"]
+    pooled = (details["binned"].astype(bool) if "binned" in details
+              else pd.Series(False, index=details.index))
+    rows = details[(e < -1) & ~pooled]
+    fit = details[(e <= -1) & ~pooled] if include_reference else rows
+    has_ci = {"ci_lo", "ci_hi"} <= set(details.columns)
+    return {
+        "lead_rows": rows,
+        "leads": rows[coef].tolist(),
+        "max_abs_lead": float(rows[coef].abs().max()),
+        "lead_slope": float(np.polyfit(fit["event_time"], fit[coef], 1)[0]),
+        "n_leads_excluding_zero": int(((rows["ci_lo"] > 0) | (rows["ci_hi"] < 0)).sum())
+        if has_ci else None,
+        "post": details[e >= 0],
+    }
 
 
 def _pretrend_randomisation(Y: np.ndarray, rows: Mapping[int, int], leads: int, n_perm: int,

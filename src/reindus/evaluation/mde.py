@@ -75,6 +75,7 @@ import pandas as pd
 from scipy import stats
 
 from reindus.evaluation._core import (
+    common_start,
     controls_list,
     normalise_treated,
     start_positions,
@@ -312,9 +313,7 @@ def minimum_detectable_effect(
     ctrl_names = controls_list(wp_all, trl, controls)
     wp = wp_all.subset(trl + ctrl_names)
     spos = start_positions(wp, trl, start)
-    if len(set(spos.values())) != 1:
-        raise ValueError("minimum_detectable_effect needs a common start for the treated units")
-    s = next(iter(spos.values()))
+    s = common_start(spos, "minimum_detectable_effect needs a common start for the treated units")
     Y = wp.Y
     T = Y.shape[1]
     n_post, n_pre = T - s, s

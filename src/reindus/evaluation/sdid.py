@@ -77,7 +77,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from reindus.evaluation._core import controls_list, normalise_treated, start_positions, to_wide
+from reindus.evaluation._core import (
+    common_start,
+    controls_list,
+    normalise_treated,
+    start_positions,
+    to_wide,
+)
 from reindus.evaluation.inference import subsets
 from reindus.evaluation.results import EstimateResult, Inference, InferenceSet
 from reindus.evaluation.synth import simplex_least_squares
@@ -379,9 +385,7 @@ def sdid(
         raise ValueError("need at least two control units")
     wp = wp_all.subset(ctrl + tr)
     spos = start_positions(wp, tr, start)
-    if len(set(spos.values())) != 1:
-        raise ValueError("sdid needs one common start for the treated units (block design)")
-    t0 = next(iter(spos.values()))
+    t0 = common_start(spos, "sdid needs one common start for the treated units (block design)")
     Y = wp.Y
     periods = list(wp.periods)
     if exclude_periods is not None:

@@ -61,7 +61,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from reindus.evaluation._core import controls_list, normalise_treated, start_positions, to_wide
+from reindus.evaluation._core import (
+    common_start,
+    controls_list,
+    normalise_treated,
+    start_positions,
+    to_wide,
+)
 from reindus.evaluation.inference import quantile_interval, rank_p_value, subsets
 from reindus.evaluation.results import EstimateResult, Inference, InferenceSet
 from reindus.evaluation.vocabulary import TrendInference, check
@@ -125,9 +131,7 @@ def _prepare(panel, treated, start, outcome, unit, period, controls, exclude_per
         raise ValueError("need at least two control units for placebo inference")
     wp = wp_all.subset(tr + ctrl)
     spos = start_positions(wp, tr, start)
-    if len(set(spos.values())) != 1:
-        raise ValueError("trend-adjusted estimators need one common start; run them per cohort")
-    t0 = next(iter(spos.values()))
+    t0 = common_start(spos, "trend-adjusted estimators need one common start; run them per cohort")
     T = wp.Y.shape[1]
     fit_mask = np.ones(T, dtype=bool)
     if exclude_periods is not None:

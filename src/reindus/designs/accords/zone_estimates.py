@@ -22,6 +22,7 @@ from scipy import stats
 
 from reindus.designs.accords._trend import detrend as _detrend
 from reindus.errors import require_columns
+from reindus.evaluation.event_study import lead_summary
 from reindus.evaluation.fixed_effects import two_way_demean
 from reindus.evaluation.inference import invert_test
 from reindus.evaluation.results import EstimateResult
@@ -252,7 +253,6 @@ def zone_event_study(panel: pd.DataFrame, assignment: pd.DataFrame, *, treated_r
     Q = float(np.mean(beta[lead_idx] ** 2))
     Qp = np.mean(plac[:, lead_idx] ** 2, axis=1)
     p_pre = float((1 + (Qp >= Q).sum()) / (Qp.size + 1))
-    slope = float(np.polyfit(e[lead_idx], beta[lead_idx], 1)[0])
     est = float(beta[post_idx].mean())
     plac_post = plac[:, post_idx].mean(axis=1)
     p_post = float((1 + (np.abs(plac_post) >= abs(est)).sum()) / (plac_post.size + 1))
@@ -260,6 +260,7 @@ def zone_event_study(panel: pd.DataFrame, assignment: pd.DataFrame, *, treated_r
                                                                zip(quarters, keep, strict=True) if k],
                             "estimate": beta[keep], "placebo_lo": plac[:, keep].min(axis=0),
                             "placebo_hi": plac[:, keep].max(axis=0)})
+    slope = lead_summary(details, coef="estimate")["lead_slope"]  # over e = -leads .. -2
     n = plac_post.size
     return EstimateResult(
         estimate=est, ci=(est - plac_post.max(), est - plac_post.min()), p_value=p_post,
