@@ -160,3 +160,13 @@ def test_detrend_removes_the_drift_of_a_trending_gap():
     assert m_plain < -0.015  # the trend biases the plain placebo DiDs
     assert abs(m_adj) < 0.01 and abs(m_adj) < abs(m_plain) / 2
     assert plain.rho > 0.9 > adj.rho
+
+
+def test_mde_from_sd_with_student_quantiles() -> None:
+    from scipy import stats
+
+    from reindus.evaluation.mde import mde_from_sd
+
+    assert mde_from_sd(1.0, df=8) == pytest.approx(stats.t.ppf(0.975, 8) + stats.t.ppf(0.8, 8))
+    assert mde_from_sd(1.0, df=8) > mde_from_sd(1.0)  # fat tails: a larger detectable effect
+    assert mde_from_sd(1.0, df=1e9) == pytest.approx(mde_from_sd(1.0), rel=1e-6)

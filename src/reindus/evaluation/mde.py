@@ -95,10 +95,18 @@ __all__ = [
 ]
 
 
-def mde_from_sd(sd: float, alpha: float = 0.05, power: float = 0.8) -> float:
-    """:math:`(z_{1-\\alpha/2} + z_{power})\\,\\sigma` (2.8016 sigma at 5 % and 80 %)."""
+def mde_from_sd(sd: float, alpha: float = 0.05, power: float = 0.8,
+                df: float | None = None) -> float:
+    """:math:`(z_{1-\\alpha/2} + z_{power})\\,\\sigma` (2.8016 sigma at 5 % and 80 %).
+
+    With ``df``, Student quantiles :math:`(t_{df,1-\\alpha/2} + t_{df,power})\\,\\sigma`,
+    for an estimator whose test uses a :math:`t_{df}` reference (e.g. the synthetic DiD's
+    placebo standard error with :math:`N_0 - 1` degrees of freedom).
+    """
     if not (0 < alpha < 1 and 0 < power < 1):
         raise ValueError("alpha and power must be in (0, 1)")
+    if df is not None:
+        return float((stats.t.ppf(1 - alpha / 2, df) + stats.t.ppf(power, df)) * sd)
     return float((stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)) * sd)
 
 
