@@ -108,3 +108,17 @@ def test_matched_change_drops_cells_missing_at_one_date():
     assert (z1["n_cells"], z1["n_unmatched"]) == (2, 1)
     assert z1["matched_share_start"] == pytest.approx(110 / 160)
     assert np.isnan(out.set_index("zone_code").loc["z2", "change_pct"])  # start total 0
+
+
+def test_cagr_windows_stacks_cagr_with_a_window_label() -> None:
+    from reindus.indicators import cagr, cagr_windows
+
+    q = pd.period_range("2010Q1", "2014Q4", freq="Q")
+    f = pd.DataFrame({"quarter": list(q) * 2, "region": ["a"] * len(q) + ["b"] * len(q),
+                      "employment": [100.0 + i for i in range(len(q))] * 2})
+    win = [(q[3], q[11]), (q[11], q[19])]
+    out = cagr_windows(f, windows=win, by="region")
+    assert out["window"].unique().tolist() == ["2010Q4-2012Q4", "2012Q4-2014Q4"]
+    first = cagr(f, start=q[3], end=q[11], by="region")
+    pd.testing.assert_frame_equal(out[out["window"] == "2010Q4-2012Q4"].drop(columns="window"),
+                                  first)

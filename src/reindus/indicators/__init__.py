@@ -33,7 +33,15 @@ from reindus.indicators.employment import (
 )
 from reindus.indicators.events import event_exposure
 from reindus.indicators.flows import annual_flows, cell_changes, gross_flows
-from reindus.indicators.growth import cagr, growth_rate, index, matched_change, qoq, yoy
+from reindus.indicators.growth import (
+    cagr,
+    cagr_windows,
+    growth_rate,
+    index,
+    matched_change,
+    qoq,
+    yoy,
+)
 from reindus.indicators.insolvency import (
     employment_denominator,
     insolvency_counts,
@@ -47,6 +55,7 @@ from reindus.indicators.specialisation import krugman_index, location_quotients
 __all__ = [
     "annual_flows",
     "cagr",
+    "cagr_windows",
     "cell_changes",
     "chained_shift_share",
     "employment_by_group",

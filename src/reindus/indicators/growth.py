@@ -188,6 +188,21 @@ def cagr(
     return out
 
 
+
+def cagr_windows(
+    frame: pd.DataFrame,
+    value: str = "employment",
+    *,
+    windows: Iterable[tuple[object, object]],
+    time: str = "quarter",
+    by: str | Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """:func:`cagr` over several ``(start, end)`` windows, stacked, with a ``window``
+    column ``"start-end"`` (e.g. ``"2008Q4-2017Q4"``) to pivot on."""
+    parts = [cagr(frame, value, start=a, end=b, time=time, by=by).assign(window=f"{a}-{b}")
+             for a, b in windows]
+    return pd.concat(parts, ignore_index=True)
+
 def matched_change(
     frame: pd.DataFrame,
     value: str = "employment",
